@@ -9,3 +9,4 @@
 //! ```
 
 pub use sam_objectives as objectives;
+pub use sam_optim as optim;
