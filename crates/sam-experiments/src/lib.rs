@@ -1,0 +1,74 @@
+//! # sam-experiments
+//!
+//! One job: run the review's experiments. Each module has a `Config` whose defaults are the
+//! paper's settings (or, where the paper is silent, the documented choice made here), and turns it
+//! into plain result rows that `sam-results` writes and `sam-figures`/`sam-report` present.
+//!
+//! - [`toy`]: GD vs SAM on the 1-D landscape of Figure 1 (section 2.1.1) and on
+//!   f(x,y) = (x−1)²y² of Figure 2 (section 2.3.1).
+//!
+//! ```
+//! use sam_experiments::toy::{run_pair, ToySettings};
+//! use sam_objectives::Fig2;
+//! let s = ToySettings { eta: 0.1, rho: 0.0, iterations: 10, start: vec![0.0, 0.5] };
+//! let (gd, sam) = run_pair(&Fig2, &s).unwrap();
+//! assert_eq!(gd.last(), sam.last()); // rho = 0: SAM is GD
+//! ```
+
+pub mod toy;
+
+/// Errors of the experiments; messages name the value and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// A bad setting.
+    #[error("{0}")]
+    Config(String),
+    /// An optimizer error (including divergence with its step).
+    #[error(transparent)]
+    Optim(#[from] sam_optim::OptimError),
+    /// A bad point or objective.
+    #[error(transparent)]
+    Objective(#[from] sam_objectives::ObjectiveError),
+    /// Writing or reading results.
+    #[error(transparent)]
+    Results(#[from] sam_results::ResultsError),
+}
+
+/// This crate's result type.
+pub type Result<T> = std::result::Result<T, ExperimentError>;
+
+/// `n` points evenly spaced in log10 from `10^a` to `10^b` inclusive.
+///
+/// ```
+/// let v = sam_experiments::logspace(-2.0, 0.0, 3);
+/// assert!((v[1] - 0.1).abs() < 1e-15);
+/// ```
+pub fn logspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let s = if n == 1 {
+                0.0
+            } else {
+                i as f64 / (n - 1) as f64
+            };
+            10f64.powf(a + (b - a) * s)
+        })
+        .collect()
+}
+
+/// `n` points evenly spaced from `a` to `b` inclusive.
+///
+/// ```
+/// assert_eq!(sam_experiments::linspace(0.0, 1.0, 3), vec![0.0, 0.5, 1.0]);
+/// ```
+pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            if n == 1 {
+                a
+            } else {
+                a + (b - a) * i as f64 / (n - 1) as f64
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! # sam-results
+//!
+//! One job: results are data. Experiments write tidy CSV rows and a `meta.json` (config, seed,
+//! version) under `results/<experiment>/`; figures and reports read them back. Every write goes
+//! to a temporary file in the same folder and is then renamed, so a failed run never leaves a
+//! partial file behind.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! #[derive(Serialize, Deserialize, PartialEq, Debug)]
+//! struct Row { step: usize, loss: f64 }
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("trace.csv");
+//! sam_results::write_csv(&path, &[Row { step: 0, loss: 1.5 }]).unwrap();
+//! let back: Vec<Row> = sam_results::read_csv(&path).unwrap();
+//! assert_eq!(back, vec![Row { step: 0, loss: 1.5 }]);
+//! ```
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Errors of this crate, naming the file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// An I/O failure on a file.
+    #[error("cannot {action} {path}: {source} (check that the folder exists and is writable, or pass another --out)")]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A CSV failure.
+    #[error("CSV error in {path}: {source}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: csv::Error,
+    },
+    /// A JSON failure.
+    #[error("JSON error in {path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+/// This crate's result type.
+pub type Result<T> = std::result::Result<T, ResultsError>;
+
+/// Metadata written beside every experiment's rows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Meta {
+    /// Experiment name (the folder under results/).
+    pub experiment: String,
+    /// samlab's version.
+    pub version: String,
+    /// Base seed, if the experiment is random.
+    pub seed: Option<u64>,
+    /// Whether this was a `--quick` smoke run (not for reports).
+    pub quick: bool,
+    /// The full configuration, as JSON.
+    pub config: serde_json::Value,
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a.txt");
+/// sam_results::write_atomic(&p, b"hello").unwrap();
+/// assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |action, source| ResultsError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| io("create the folder of", e))?;
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp).map_err(|e| io("create", e))?;
+        f.write_all(bytes).map_err(|e| io("write", e))?;
+        f.sync_all().map_err(|e| io("sync", e))?;
+        fs::rename(&tmp, path).map_err(|e| io("rename into", e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Serialises rows as CSV with a header, atomically.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|source| ResultsError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let bytes = w.into_inner().map_err(|e| ResultsError::Io {
+        action: "buffer",
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    write_atomic(path, &bytes)
+}
+
+/// Reads CSV rows written by [`write_csv`].
+pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let mut r = csv::Reader::from_path(path).map_err(|source| ResultsError::Csv {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    r.deserialize()
+        .collect::<std::result::Result<Vec<T>, _>>()
+        .map_err(|source| ResultsError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Writes a value as pretty JSON (with a trailing newline), atomically.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("x.json");
+/// sam_results::write_json(&p, &vec![1, 2]).unwrap();
+/// let v: Vec<i32> = sam_results::read_json(&p).unwrap();
+/// assert_eq!(v, vec![1, 2]);
+/// ```
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| ResultsError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads JSON written by [`write_json`].
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).map_err(|source| ResultsError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| ResultsError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwritable_output_is_an_error_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        fs::write(&blocker, b"x").unwrap();
+        // A folder cannot be created under a regular file.
+        let err = write_atomic(&blocker.join("sub/out.csv"), b"data").unwrap_err();
+        assert!(err.to_string().contains("out.csv") || err.to_string().contains("sub"));
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
+    }
+}

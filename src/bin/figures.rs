@@ -1,0 +1,142 @@
+//! `figures`: regenerate every experiment's results, figures and report tables.
+//!
+//! `cargo run --release --bin figures` runs everything; `--only fig1,fig2` picks some; `--quick`
+//! runs a small budget for smoke checks (written under `--out`, default `target/quick` so that a
+//! quick run never overwrites the committed results); `--out DIR` redirects all output.
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use samlab::pipeline::{self, Paths};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Every experiment, in the order they run.
+const ALL: &[&str] = &["fig1", "fig2"];
+
+#[derive(Parser)]
+#[command(
+    name = "figures",
+    version,
+    about = "Regenerate results/, figures/ and the tables in notebooks-md/"
+)]
+struct Args {
+    /// Comma-separated subset of: fig1, fig2.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
+    #[arg(long)]
+    quick: bool,
+    /// Root folder for results/, figures/ and notebooks-md/ [default: the repository, or target/quick with --quick].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// A progress bar that experiments drive through a closure: `(n, msg)` with n > 0 starts a new
+/// phase of n units; `(0, _)` advances by one.
+struct Progress(Mutex<Option<ProgressBar>>);
+
+impl Progress {
+    fn callback(&self, n: u64, msg: &str) {
+        let mut guard = self.0.lock().expect("progress lock");
+        if n > 0 {
+            if let Some(pb) = guard.take() {
+                pb.finish();
+            }
+            let pb = ProgressBar::new(n);
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{msg:32} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}",
+                )
+                .expect("template")
+                .progress_chars("=> "),
+            );
+            pb.set_message(msg.to_string());
+            *guard = Some(pb);
+        } else if let Some(pb) = guard.as_ref() {
+            pb.inc(1);
+        }
+    }
+    fn finish(&self) {
+        if let Some(pb) = self.0.lock().expect("progress lock").take() {
+            pb.finish();
+        }
+    }
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the report templates into `out` when writing somewhere else than the repository.
+fn prepare_out(root: &Path, paths: &Paths) -> Result<()> {
+    std::fs::create_dir_all(&paths.reports)?;
+    std::fs::create_dir_all(&paths.figures)?;
+    std::fs::create_dir_all(&paths.results)?;
+    let src = root.join("notebooks-md");
+    if src != paths.reports {
+        for entry in std::fs::read_dir(&src)? {
+            let p = entry?.path();
+            let dest = paths.reports.join(p.file_name().expect("file name"));
+            if p.extension().is_some_and(|e| e == "md") && !dest.exists() {
+                std::fs::copy(&p, &dest)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let root = repo_root();
+    let selected: Vec<String> = if args.only.is_empty() {
+        ALL.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.only.clone()
+    };
+    for s in &selected {
+        if !ALL.contains(&s.as_str()) {
+            bail!(
+                "unknown experiment '{s}' in --only: choose from {}",
+                ALL.join(", ")
+            );
+        }
+    }
+    let out = match (&args.out, args.quick) {
+        (Some(o), _) => o.clone(),
+        (None, true) => root.join("target/quick"),
+        (None, false) => root.clone(),
+    };
+    let paths = Paths::under(&out);
+    prepare_out(&root, &paths)?;
+    let progress = Progress(Mutex::new(None));
+    let cb = |n: u64, m: &str| progress.callback(n, m);
+    let report = |name: &str| paths.reports.join(name);
+    for s in &selected {
+        let t = std::time::Instant::now();
+        match s.as_str() {
+            "fig1" => {
+                pipeline::toy::run_fig1(&paths, args.quick, &cb)?;
+                progress.finish();
+                pipeline::toy::draw_fig1(&paths)?;
+                pipeline::update_report(
+                    &report(pipeline::toy::REPORT),
+                    &pipeline::toy::fig1_sections(&paths)?,
+                )?;
+            }
+            "fig2" => {
+                pipeline::toy::run_fig2(&paths, args.quick, &cb)?;
+                progress.finish();
+                pipeline::toy::draw_fig2(&paths)?;
+                pipeline::update_report(
+                    &report(pipeline::toy::REPORT),
+                    &pipeline::toy::fig2_sections(&paths)?,
+                )?;
+            }
+            _ => unreachable!("checked above"),
+        }
+        eprintln!("{s}: done in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
