@@ -1,0 +1,60 @@
+//! Times the sharpness estimators per call and prints JSON (mean/median seconds, evaluations).
+//!
+//! `cargo run --release -p sam-sharpness --bin sharpness-bench -- --objective rosenbrock --dim 10`
+
+use clap::Parser;
+use sam_objectives::{by_name, Objective, Quadratic};
+use sam_sharpness::experiment::cost_table;
+
+/// Per-call cost of each sharpness estimator, as JSON on stdout.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Landscape: fig1, fig2, rosenbrock or quadratic (quadratic: A = diag(1..d), b = 1).
+    #[arg(long, default_value = "rosenbrock")]
+    objective: String,
+    /// Dimension (rosenbrock and quadratic).
+    #[arg(long, default_value_t = 10)]
+    dim: usize,
+    /// The point, comma-separated (default: 0.5, -0.5, 0.5, ... away from the minimum).
+    #[arg(long, allow_hyphen_values = true, value_delimiter = ',')]
+    at: Option<Vec<f64>>,
+    /// Radius rho.
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    rho: f64,
+    /// Timed calls per estimator.
+    #[arg(long, default_value_t = 50)]
+    repeats: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let quad = if args.objective == "quadratic" {
+        let d = args.dim.max(1);
+        let mut a = vec![0.0; d * d];
+        for i in 0..d {
+            a[i * d + i] = (i + 1) as f64;
+        }
+        Some(Quadratic::new(a, vec![1.0; d])?)
+    } else {
+        None
+    };
+    let obj = by_name(&args.objective, args.dim, quad)?;
+    let at = args.at.unwrap_or_else(|| {
+        (0..obj.dim())
+            .map(|i| if i % 2 == 0 { 0.5 } else { -0.5 })
+            .collect()
+    });
+    let rows = cost_table(&obj, &at, args.rho, args.repeats)?;
+    let out = serde_json::json!({
+        "objective": obj.name(),
+        "dim": obj.dim(),
+        "at": at,
+        "rho": args.rho,
+        "repeats": args.repeats,
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "rows": rows,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

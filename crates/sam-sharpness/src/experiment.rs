@@ -1,0 +1,369 @@
+//! Tidy rows comparing the estimators with the exact κ_ρ over a log grid of ρ, and a cost table.
+
+use crate::eigen::{hutchinson_trace, lambda_max_dense, lanczos};
+use crate::error::{Result, SharpnessError};
+use crate::exact::{exact, exact_uncertified, ExactOptions};
+use crate::report::sharpness_report_detailed;
+use crate::trs::{first_order, norm, second_order};
+use sam_objectives::{
+    AnyObjective, Fig1, Fig2, Gradient, Hessian, HessianVectorProduct, Objective, Quadratic,
+    Rosenbrock,
+};
+use serde::Serialize;
+use std::time::Instant;
+
+/// A documented evaluation point.
+///
+/// ```
+/// use sam_sharpness::experiment::default_points;
+/// assert!(default_points().iter().any(|p| p.label == "saddle"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentPoint {
+    /// The landscape.
+    pub objective: AnyObjective,
+    /// A short label for tables ("slope", "sharp_min", ...).
+    pub label: &'static str,
+    /// The point θ.
+    pub point: Vec<f64>,
+    /// Why this point.
+    pub note: &'static str,
+}
+
+/// The points of the report: for each landscape one away from minima (large gradient), one at a
+/// minimum, and one where the global maximizer is far from ρ g/‖g‖.
+///
+/// ```
+/// use sam_sharpness::experiment::default_points;
+/// assert_eq!(default_points().len(), 12);
+/// ```
+pub fn default_points() -> Vec<ExperimentPoint> {
+    let indefinite = Quadratic::new(vec![-1.0, 0.0, 0.0, 4.0], vec![1.0, 0.0]).expect("valid");
+    let psd = Quadratic::new(vec![2.0, 0.0, 0.0, 10.0], vec![0.0, 0.0]).expect("valid");
+    let p = |objective, label, point: &[f64], note| ExperimentPoint {
+        objective,
+        label,
+        point: point.to_vec(),
+        note,
+    };
+    vec![
+        p(
+            AnyObjective::Fig1(Fig1),
+            "slope",
+            &[0.5],
+            "between the minima, f' ~ -1: Example 1's regime",
+        ),
+        p(
+            AnyObjective::Fig1(Fig1),
+            "sharp_min",
+            &[0.0],
+            "sharp minimum, f''(0) = 2e4: Example 2's regime",
+        ),
+        p(
+            AnyObjective::Fig1(Fig1),
+            "flat_min",
+            &[1.0],
+            "flat minimum, f''(1) = 2/(1+1e-4)",
+        ),
+        p(
+            AnyObjective::Fig2(Fig2),
+            "slope",
+            &[2.0, 1.0],
+            "away from the minima, g = (2, 2)",
+        ),
+        p(
+            AnyObjective::Fig2(Fig2),
+            "min",
+            &[3.0, 0.0],
+            "minimum on y = 0, lambda_max = 8",
+        ),
+        p(
+            AnyObjective::Fig2(Fig2),
+            "crossing",
+            &[1.0, 0.0],
+            "g = 0 and H = 0: kappa = rho^4/4 along a diagonal, both expansions give 0",
+        ),
+        p(
+            AnyObjective::Rosenbrock(Rosenbrock::new(2)),
+            "slope",
+            &[-1.5, 2.0],
+            "steep wall, |g| ~ 10^2",
+        ),
+        p(
+            AnyObjective::Rosenbrock(Rosenbrock::new(2)),
+            "min",
+            &[1.0, 1.0],
+            "global minimum",
+        ),
+        p(
+            AnyObjective::Rosenbrock(Rosenbrock::new(2)),
+            "origin",
+            &[0.0, 0.0],
+            "g = (-2, 0) but H = diag(2, 200): for rho > ~0.02 the maximizer turns to the y axis",
+        ),
+        p(
+            AnyObjective::Quadratic(psd.clone()),
+            "slope",
+            &[1.0, 1.0],
+            "f = x^2 + 5y^2 at (1, 1)",
+        ),
+        p(
+            AnyObjective::Quadratic(psd),
+            "min",
+            &[0.0, 0.0],
+            "minimum: kappa = 5 rho^2 = rho^2 lambda_1 / 2 exactly",
+        ),
+        p(
+            AnyObjective::Quadratic(indefinite),
+            "saddle",
+            &[0.0, 0.0],
+            "f = -x^2/2 + 2y^2 + x: g = (1, 0), maximizer on the y axis for rho > 1/2.5",
+        ),
+    ]
+}
+
+/// `per_decade` log-spaced values from `lo` to `hi` inclusive.
+///
+/// ```
+/// use sam_sharpness::experiment::log_grid;
+/// let g = log_grid(1e-4, 1.0, 1).unwrap();
+/// assert_eq!(g.len(), 5);
+/// assert!((g[4] - 1.0).abs() < 1e-12);
+/// ```
+pub fn log_grid(lo: f64, hi: f64, per_decade: usize) -> Result<Vec<f64>> {
+    if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
+        return Err(SharpnessError::Setting {
+            name: "rho grid lower end",
+            value: lo,
+            allowed: "need 0 < lo <= hi < infinity",
+        });
+    }
+    if per_decade == 0 {
+        return Err(SharpnessError::Setting {
+            name: "per_decade",
+            value: 0.0,
+            allowed: "use at least 1 value per decade",
+        });
+    }
+    let decades = (hi / lo).log10();
+    let n = (decades * per_decade as f64).round() as usize;
+    Ok((0..=n)
+        .map(|i| {
+            if n == 0 {
+                lo
+            } else {
+                lo * 10f64.powf(decades * i as f64 / n as f64)
+            }
+        })
+        .collect())
+}
+
+/// One row of the sharpness experiment.
+///
+/// ```
+/// use sam_sharpness::experiment::{default_points, sweep};
+/// use sam_sharpness::ExactOptions;
+/// let rows = sweep(&default_points()[..1], &[0.01], &ExactOptions::default()).unwrap();
+/// assert_eq!(rows[0].objective, "fig1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharpnessRow {
+    /// Objective name.
+    pub objective: String,
+    /// Point label.
+    pub label: String,
+    /// The point θ.
+    pub point: Vec<f64>,
+    /// ρ.
+    pub rho: f64,
+    /// κ_ρ(θ).
+    pub exact: f64,
+    /// ρ‖g‖.
+    pub first_order: f64,
+    /// TRS value of the quadratic model.
+    pub second_order: f64,
+    /// ρ²λ₁ (the review's Example 2 constant).
+    pub rho2_lambda_max: f64,
+    /// ½ρ²λ₁ (the correct Example 2 constant).
+    pub half_rho2_lambda_max: f64,
+    /// λ₁.
+    pub lambda_max: f64,
+    /// ‖g‖.
+    pub grad_norm: f64,
+    /// exact − first_order.
+    pub err_first: f64,
+    /// exact − second_order.
+    pub err_second: f64,
+    /// ‖argmax − ρ g/‖g‖‖ / ρ (0 to 2): how far the true maximizer is from SAM's ê.
+    pub argmax_dist_first_order: f64,
+    /// Certificate gap of `exact`.
+    pub certificate_gap: Option<f64>,
+    /// Objective evaluations of `exact`.
+    pub exact_evals: u64,
+    /// Wall time of `exact` in seconds (varies from run to run).
+    pub exact_seconds: f64,
+}
+
+/// Every point at every ρ.
+///
+/// ```
+/// use sam_sharpness::experiment::{default_points, sweep};
+/// use sam_sharpness::ExactOptions;
+/// let rows = sweep(&default_points()[10..11], &[0.1], &ExactOptions::default()).unwrap();
+/// assert!((rows[0].exact - rows[0].half_rho2_lambda_max).abs() < 1e-12);
+/// ```
+pub fn sweep(
+    points: &[ExperimentPoint],
+    rhos: &[f64],
+    opts: &ExactOptions,
+) -> Result<Vec<SharpnessRow>> {
+    let mut rows = Vec::with_capacity(points.len() * rhos.len());
+    for p in points {
+        for &rho in rhos {
+            let t = Instant::now();
+            let (r, x) = sharpness_report_detailed(&p.objective, &p.point, rho, opts)?;
+            let secs = t.elapsed().as_secs_f64();
+            let dist = if rho > 0.0 {
+                let diff: Vec<f64> = r
+                    .argmax
+                    .iter()
+                    .zip(&x.first_order_argmax)
+                    .map(|(a, b)| a - b)
+                    .collect();
+                norm(&diff) / rho
+            } else {
+                0.0
+            };
+            rows.push(SharpnessRow {
+                objective: p.objective.name(),
+                label: p.label.to_string(),
+                point: p.point.clone(),
+                rho,
+                exact: r.exact,
+                first_order: r.first_order,
+                second_order: r.second_order,
+                rho2_lambda_max: rho * rho * r.lambda_max,
+                half_rho2_lambda_max: 0.5 * rho * rho * r.lambda_max,
+                lambda_max: r.lambda_max,
+                grad_norm: r.grad_norm,
+                err_first: r.exact - r.first_order,
+                err_second: r.exact - r.second_order,
+                argmax_dist_first_order: dist,
+                certificate_gap: x.certificate_gap,
+                exact_evals: x.exact_evaluations,
+                exact_seconds: secs,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The report's experiment: [`default_points`] over 13 values of ρ from 1e-4 to 1.
+///
+/// ```no_run
+/// let rows = sam_sharpness::experiment::run_default().unwrap();
+/// assert_eq!(rows.len(), 12 * 13);
+/// ```
+pub fn run_default() -> Result<Vec<SharpnessRow>> {
+    sweep(
+        &default_points(),
+        &log_grid(1e-4, 1.0, 3)?,
+        &ExactOptions::default(),
+    )
+}
+
+/// One row of the cost table: time and evaluations per call of one estimator.
+///
+/// ```
+/// use sam_sharpness::experiment::cost_table;
+/// use sam_objectives::{AnyObjective, Rosenbrock};
+/// let rows = cost_table(&AnyObjective::Rosenbrock(Rosenbrock::new(3)), &[0.5; 3], 0.1, 2).unwrap();
+/// assert!(rows.iter().any(|r| r.estimator == "exact"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostRow {
+    /// Estimator name.
+    pub estimator: String,
+    /// Objective name.
+    pub objective: String,
+    /// Dimension.
+    pub dim: usize,
+    /// ρ.
+    pub rho: f64,
+    /// Calls timed.
+    pub repeats: usize,
+    /// Mean seconds per call.
+    pub mean_seconds: f64,
+    /// Median seconds per call.
+    pub median_seconds: f64,
+    /// Objective (value/gradient) evaluations per call.
+    pub evaluations: u64,
+    /// Hessian-vector products per call (0 when a dense Hessian is used).
+    pub hvps: u64,
+    /// Dense Hessians per call.
+    pub hessians: u64,
+}
+
+fn time_it<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, f64, T)> {
+    let mut times = Vec::with_capacity(repeats);
+    let mut last = None;
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        let out = f()?;
+        times.push(t.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok((mean, median, last.expect("at least one call")))
+}
+
+/// Times every estimator `repeats` times at one point: exact (certified when d ≤ 3), exact
+/// without certificate, first order, second order, dense λ₁, Lanczos λ₁ (k = d) and
+/// Hutchinson's trace (100 probes).
+pub fn cost_table(
+    obj: &AnyObjective,
+    at: &[f64],
+    rho: f64,
+    repeats: usize,
+) -> Result<Vec<CostRow>> {
+    let opts = ExactOptions::default();
+    let d = obj.dim();
+    let row = |estimator: &str, (mean, median): (f64, f64), evaluations, hvps, hessians| CostRow {
+        estimator: estimator.into(),
+        objective: obj.name(),
+        dim: d,
+        rho,
+        repeats,
+        mean_seconds: mean,
+        median_seconds: median,
+        evaluations,
+        hvps,
+        hessians,
+    };
+    let mut rows = Vec::new();
+    let (m, md, k) = time_it(repeats, || exact(obj, at, rho, &opts))?;
+    rows.push(row("exact", (m, md), k.evaluations, 0, 1));
+    let (m, md, k) = time_it(repeats, || exact_uncertified(obj, at, rho, &opts))?;
+    rows.push(row("exact_uncertified", (m, md), k.evaluations, 0, 1));
+    let (m, md, _) = time_it(repeats, || first_order(&obj.gradient(at), rho))?;
+    rows.push(row("first_order", (m, md), 1, 0, 0));
+    let (m, md, _) = time_it(repeats, || {
+        second_order(&obj.gradient(at), &obj.hessian(at), rho)
+    })?;
+    rows.push(row("second_order", (m, md), 1, 0, 1));
+    let (m, md, _) = time_it(repeats, || lambda_max_dense(&obj.hessian(at)))?;
+    rows.push(row("lambda_max_dense", (m, md), 0, 0, 1));
+    let (m, md, l) = time_it(repeats, || {
+        let mut hvp = |v: &[f64], out: &mut [f64]| out.copy_from_slice(&obj.hvp(at, v));
+        lanczos(&mut hvp, d, d, 0)
+    })?;
+    rows.push(row("lanczos_lambda_max", (m, md), 0, l.steps as u64, 0));
+    let (m, md, t) = time_it(repeats, || {
+        let mut hvp = |v: &[f64], out: &mut [f64]| out.copy_from_slice(&obj.hvp(at, v));
+        hutchinson_trace(&mut hvp, d, 100, 0)
+    })?;
+    rows.push(row("hutchinson_trace", (m, md), 0, t.probes as u64, 0));
+    Ok(rows)
+}
