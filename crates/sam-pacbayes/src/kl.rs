@@ -59,22 +59,54 @@ pub fn kl_bernoulli(q: f64, p: f64) -> Result<f64> {
     Ok(kl_bernoulli_unchecked(q, p))
 }
 
+/// φ(u) = u − ln(1 + u) ≥ 0 for u ≥ −1, accurate also for small |u| (where it is ≈ u²/2 and the
+/// direct formula cancels).
+fn u_minus_ln_1p(u: f64) -> f64 {
+    if u.abs() < 0.5 {
+        // u − ln(1 + u) = Σ_{k ≥ 2} (−1)^k u^k / k; |u| < 1/2 so 60 terms reach 1e-18 relative.
+        let mut power = u * u;
+        let mut sum = 0.0;
+        for k in 2..64 {
+            let term = power / k as f64;
+            sum += if k % 2 == 0 { term } else { -term };
+            if term.abs() <= 1e-18 * sum.abs() {
+                break;
+            }
+            power *= u;
+        }
+        sum
+    } else {
+        u - u.ln_1p()
+    }
+}
+
 pub(crate) fn kl_bernoulli_unchecked(q: f64, p: f64) -> f64 {
-    let first = if q == 0.0 {
-        0.0
-    } else if p == 0.0 {
-        f64::INFINITY
+    if q == 0.0 {
+        // kl(0 ‖ p) = −ln(1 − p), +inf at p = 1.
+        return -(-p).ln_1p();
+    }
+    if q == 1.0 {
+        // kl(1 ‖ p) = −ln p, +inf at p = 0.
+        return -p.ln();
+    }
+    if p == 0.0 || p == 1.0 {
+        return f64::INFINITY;
+    }
+    // With t = p − q, u = t/q, v = −t/(1 − q): kl = q φ(u) + (1 − q) φ(v), φ(u) = u − ln(1 + u).
+    // Both terms are ≥ 0 (the linear parts cancel), so there is no cancellation when p ≈ q.
+    let t = p - q;
+    let u = t / q;
+    let v = -t / (1.0 - q);
+    let first = if u.abs() < 0.5 {
+        q * u_minus_ln_1p(u)
     } else {
-        q * (q.ln() - p.ln())
+        t + q * (q.ln() - p.ln())
     };
-    let second = if q == 1.0 {
-        0.0
-    } else if p == 1.0 {
-        f64::INFINITY
+    let second = if v.abs() < 0.5 {
+        (1.0 - q) * u_minus_ln_1p(v)
     } else {
-        (1.0 - q) * ((-q).ln_1p() - (-p).ln_1p())
+        -t + (1.0 - q) * ((-q).ln_1p() - (-p).ln_1p())
     };
-    // Each term can be slightly negative; the sum is ≥ 0 in exact arithmetic.
     (first + second).max(0.0)
 }
 
