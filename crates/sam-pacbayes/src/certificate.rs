@@ -113,14 +113,15 @@ pub struct Certificate {
 /// Q = N(θ, σ² I_d) and Gaussian priors P_j = N(θ₀, σ_{P,j}² I_d), θ₀ fixed before seeing the
 /// data (e.g. the initialisation), σ_{P,j} from a grid also fixed in advance:
 ///
-/// for every j, KL_j = [`kl_gauss_isotropic`](d, |θ − θ₀|², σ, σ_{P,j}) and
-/// B_j = [`pac_bayes_kl_bound`](ê, KL_j, n, δ/J); the certificate is min_j B_j.
+/// for every j, `KL_j = kl_gauss_isotropic(d, |θ − θ₀|², σ, σ_P[j])` and
+/// `B_j = pac_bayes_kl_bound(ê, KL_j, n, δ/J)` (see [`kl_gauss_isotropic`],
+/// [`pac_bayes_kl_bound`]); the certificate is min_j B_j.
 ///
 /// Union bound: each B_j fails with probability ≤ δ/J, so all J hold simultaneously with
 /// probability ≥ 1 − δ and taking the minimum after seeing the data is legitimate. The confidence
 /// is split evenly over the J grid points (a non-uniform split would favour some scales; the
-/// SAM paper uses a countable grid with weights ∝ 1/j²). `emp_risk_bound` is an upper bound on
-/// the empirical risk of Q (e.g. [`crate::mc_risk_bound_kl`] at confidence δ′, in which case the
+/// SAM paper's proof, as I recall it, uses a countable grid with weights 6δ/(π²j²)).
+/// `emp_risk_bound` is an upper bound on the empirical risk of Q (e.g. [`crate::mc_risk_bound_kl`] at confidence δ′, in which case the
 /// certificate holds with probability ≥ 1 − δ − δ′). Ties go to the first grid point.
 ///
 /// ```

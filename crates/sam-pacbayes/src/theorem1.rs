@@ -32,7 +32,8 @@ fn ln_1p_ratio_square(theta: f64, rho: f64, b: f64) -> f64 {
 /// d ≳ n, which is the review's point that the bound gives no guarantee when d > n).
 ///
 /// It is strictly decreasing in n on all of n ≥ 2 (see [`n_for_complexity`] for the proof),
-/// strictly decreasing in δ and ρ, increasing in |θ| and in d.
+/// strictly decreasing in δ, non-increasing in ρ (strictly when |θ| > 0), increasing in |θ| and
+/// strictly increasing in d (d ln(1 + x) has derivative ln(1 + x) − x s/((1 + s)(1 + x)) > 0).
 ///
 /// # Source, and how it compares with the SAM paper
 /// Review, section 2.2, Theorem 1, which restates Foret et al. (ICLR 2021), Theorem 2 of
