@@ -34,7 +34,37 @@
 //! ```
 //!
 //! ## Findings (default run, see `theorem2` module for the settings)
-//! FINDINGS_PLACEHOLDER
+//! `cargo run --release -p sam-convergence --example theorem2` (100 seeds, T = 10² … 10⁵,
+//! d = 4 nonconvex instance with a spurious local minimum, G ≈ 2.398, L = 1.5, σ = 1,
+//! η₀ = ρ₀ = 0.5; about 6 s on 2 shared cores):
+//!
+//! | T | LHS (95% t CI) | RHS | RHS/LHS |
+//! |---|---|---|---|
+//! | 100 | 0.520 [0.500, 0.540] | 5.75 | 11 |
+//! | 1 000 | 0.0659 [0.0636, 0.0683] | 2.21 | 33 |
+//! | 10 000 | 0.0101 [0.0098, 0.0103] | 0.815 | 81 |
+//! | 100 000 | 0.00207 [0.00203, 0.00211] | 0.295 | 143 |
+//!
+//! - **The bound holds** at every T of the grid, with the whole LHS interval below the RHS's
+//!   lower end, here and on random instances (the `theorem2_lhs_below_rhs` property test).
+//! - **It is loose, and looser as T grows**: RHS/LHS goes from 11 to 143. The C1 term alone
+//!   (2(f(x₀) − E f(x_T))/(η₀√T)) exceeds the LHS: descent gives Σ η_t‖∇f‖² ≈ f(x₀) − f(x_T)
+//!   with the decrease made early, where η_t ≈ η₀, so that part of the LHS is ≈ (f(x₀) − f(x_T))/(η₀T),
+//!   a factor ≈ 2√T below C1/√T.
+//! - **Observed slope −0.80** (ln LHS on ln T), against −0.43 for the RHS (log T/√T fitted on
+//!   the same grid). The LHS is a sum of a transient part ~ 1/T (the early descent) and a noise
+//!   part ~ T^{−1/2} (near a minimum with curvature h, SGD with step η_t keeps
+//!   E‖∇f‖² ≈ hη_tσ²/2, summing to ≈ hη₀σ²/√T): the local slope steepens from the transient
+//!   towards −1/2 at large T (−0.65 between the last two grid points). The log T factor never
+//!   shows: it is an artefact of the upper bound, which is a worst case over all problems
+//!   satisfying the assumptions; problems with PL-like local structure decay faster.
+//! - **Where Eq. (6) as quoted fails**: at T = 1, log T = 0 and the bound says
+//!   LHS ≤ (2/η₀)(f(x₀) − E f(x₁)), negative whenever a SAM step raises f (e.g. started near a
+//!   minimum): `eq6_as_quoted_fails_at_t_equal_1` is a deterministic counterexample satisfying
+//!   every assumption. Telescoping proofs produce the harmonic number H_T ≤ 1 + log T, not log T.
+//!   The quoted theorem also states no step-size condition, but its constant 2/η₀ needs one:
+//!   deterministic GD on log cosh with η₀L = 4 violates the bound at T = 1, 2 and 5 (η₀L ≤ 1 is
+//!   used in the tests; with η₀L up to 1.99 we saw no violation for T ≥ 1 on that instance).
 //!
 //! ## Reference
 //! The review `paper/sam-review.txt`, section 3.2, Theorem 2, Eq. (6), citing [9] P. Mi, L. Shen,

@@ -184,3 +184,49 @@ proptest! {
         }
     }
 }
+
+/// Where the review is wrong (§3.2, Eq. 6 as quoted): at T = 1, log T = 0 and the bound reads
+/// ‖∇f(x₀)‖² + E‖∇f(x₁)‖² ≤ (2/η₀)(f(x₀) − E f(x₁)), which fails whenever one SAM step raises f.
+/// Counterexample within every assumption (σ = 0, G = L = 1, η₀L = 1, ρ₀ = Gη₀): f = log cosh x
+/// from x₀ = 0.01. Then x₁ = x₀ − tanh(x₀ + 1) (oracle: this closed form), f(x₁) > f(x₀), the
+/// RHS is negative and the LHS positive. The correct statement needs T ≥ 2 (or a harmonic
+/// number H_T ≤ 1 + log T in place of log T, as the telescoping proof produces); for this instance
+/// the bound holds at every T ≥ 2 of the grid.
+#[test]
+fn eq6_as_quoted_fails_at_t_equal_1() {
+    let problem = LogCoshCos::new(vec![1.0], vec![0.0], vec![0.0]).unwrap();
+    let cfg = Theorem2Config {
+        problem,
+        x0: vec![0.01],
+        noise: Noise::Gaussian,
+        sigma: 0.0,
+        eta0: 1.0,
+        rho0: 1.0,
+        seeds: 2,
+        base_seed: 0,
+        t_min: 1,
+        t_max: 10_000,
+        grid_points: 9,
+        confidence: 0.95,
+    };
+    let rep = theorem2_report(&cfg).unwrap();
+    let first = &rep.rows[0];
+    assert_eq!(first.t, 1);
+    let x1 = 0.01 - (0.01f64 + 1.0).tanh();
+    let lhs = 0.01f64.tanh().powi(2) + x1.tanh().powi(2);
+    let rhs = 2.0 * (0.01f64.cosh().ln() - x1.cosh().ln());
+    assert!((first.lhs_mean - lhs).abs() < 1e-12 && (first.rhs - rhs).abs() < 1e-12);
+    assert!(
+        rhs < 0.0 && lhs > 0.0,
+        "counterexample: LHS {lhs} > RHS {rhs}"
+    );
+    for r in &rep.rows[1..] {
+        assert!(
+            r.t >= 2 && r.lhs_mean <= r.rhs,
+            "T = {}: {} > {}",
+            r.t,
+            r.lhs_mean,
+            r.rhs
+        );
+    }
+}
