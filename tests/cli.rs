@@ -25,7 +25,10 @@ fn fails_with(args: &[&str], needle: &str) {
     let (code, out, err) = samlab(args);
     assert_ne!(code, 0, "samlab {args:?} should fail; stdout {out}");
     assert!(!err.contains("panicked"), "samlab {args:?} panicked: {err}");
-    assert!(err.contains(needle), "samlab {args:?}: expected '{needle}' in: {err}");
+    assert!(
+        err.contains(needle),
+        "samlab {args:?}: expected '{needle}' in: {err}"
+    );
 }
 
 #[test]
@@ -34,7 +37,10 @@ fn toy_json_has_the_contract_keys() {
         let v = json(&["toy", which, "--iterations", "50", "--json"]);
         for opt in ["gd", "sam"] {
             for key in ["final", "lambda_max", "sharpness", "loss"] {
-                assert!(v[opt].get(key).is_some(), "{which}.{opt}.{key} missing: {v}");
+                assert!(
+                    v[opt].get(key).is_some(),
+                    "{which}.{opt}.{key} missing: {v}"
+                );
             }
             assert!(v[opt]["final"].is_array());
         }
@@ -46,8 +52,22 @@ fn toy_json_has_the_contract_keys() {
 
 #[test]
 fn negative_option_values_work_in_both_spellings() {
-    let a = json(&["toy", "fig2", "--start", "-0.5,0.5", "--iterations", "20", "--json"]);
-    let b = json(&["toy", "fig2", "--start=-0.5,0.5", "--iterations=20", "--json"]);
+    let a = json(&[
+        "toy",
+        "fig2",
+        "--start",
+        "-0.5,0.5",
+        "--iterations",
+        "20",
+        "--json",
+    ]);
+    let b = json(&[
+        "toy",
+        "fig2",
+        "--start=-0.5,0.5",
+        "--iterations=20",
+        "--json",
+    ]);
     assert_eq!(a, b);
     assert_eq!(a["settings"]["start"][0], -0.5);
 }
@@ -58,13 +78,25 @@ fn toy_rejects_bad_input_cleanly() {
     fails_with(&["toy", "fig1", "--rho", "NaN", "--json"], "rho = NaN");
     fails_with(&["toy", "fig1", "--eta", "-1", "--json"], "eta = -1");
     fails_with(&["toy", "fig1", "--eta", "0", "--json"], "eta = 0");
-    fails_with(&["toy", "fig2", "--iterations", "0", "--json"], "iterations = 0");
-    fails_with(&["toy", "fig2", "--start", "1,2,3", "--json"], "dimension 3");
-    fails_with(&["toy", "fig2", "--start", "1,x", "--json"], "'x' is not a number");
+    fails_with(
+        &["toy", "fig2", "--iterations", "0", "--json"],
+        "iterations = 0",
+    );
+    fails_with(
+        &["toy", "fig2", "--start", "1,2,3", "--json"],
+        "dimension 3",
+    );
+    fails_with(
+        &["toy", "fig2", "--start", "1,x", "--json"],
+        "'x' is not a number",
+    );
     fails_with(&["toy", "fig3", "--json"], "invalid value 'fig3'");
 }
 
 #[test]
 fn toy_divergence_is_reported_with_its_step() {
-    fails_with(&["toy", "fig2", "--eta", "5", "--start", "3,3", "--json"], "diverged at step");
+    fails_with(
+        &["toy", "fig2", "--eta", "5", "--start", "3,3", "--json"],
+        "diverged at step",
+    );
 }

@@ -103,7 +103,7 @@ pub struct Adam {
     eps: f64,
     m: Vec<f64>,
     v: Vec<f64>,
-    t: i32,
+    t: u64,
 }
 
 impl Adam {
@@ -148,8 +148,8 @@ impl BaseOptimizer for Adam {
             self.v = vec![0.0; x.len()];
         }
         self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
+        let c1 = 1.0 - self.beta1.powf(self.t as f64);
+        let c2 = 1.0 - self.beta2.powf(self.t as f64);
         for i in 0..x.len() {
             self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g[i];
             self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * g[i] * g[i];
@@ -174,6 +174,10 @@ impl BaseOptimizer for Adam {
 #[derive(Debug, Clone)]
 pub struct Plain<B>(pub B);
 
+thread_local! {
+    static PLAIN_BUFFER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl<B: BaseOptimizer> Optimizer for Plain<B> {
     fn name(&self) -> String {
         self.0.name()
@@ -187,13 +191,16 @@ impl<B: BaseOptimizer> Optimizer for Plain<B> {
         t: usize,
         oracle: &mut dyn GradientOracle,
     ) -> Result<StepInfo> {
-        let mut g = vec![0.0; x.len()];
-        oracle.gradient(x, &mut g);
-        check_finite(&g, t + 1, "the gradient")?;
-        self.0.update(x, &g, t)?;
-        Ok(StepInfo {
-            grad_norm: norm(&g),
-            perturbation_norm: 0.0,
+        PLAIN_BUFFER.with_borrow_mut(|g| {
+            g.clear();
+            g.resize(x.len(), 0.0);
+            oracle.gradient(x, g);
+            check_finite(g, t + 1, "the gradient")?;
+            self.0.update(x, g, t)?;
+            Ok(StepInfo {
+                grad_norm: norm(g),
+                perturbation_norm: 0.0,
+            })
         })
     }
 }
@@ -216,6 +223,10 @@ pub struct Sam<B> {
     base: B,
     rho: Schedule,
     normalized: bool,
+    // Work buffers reused across steps: g(x), x + ê, g(x + ê).
+    g: Vec<f64>,
+    climbed: Vec<f64>,
+    g_sam: Vec<f64>,
 }
 
 impl<B: BaseOptimizer> Sam<B> {
@@ -225,14 +236,16 @@ impl<B: BaseOptimizer> Sam<B> {
             base,
             rho,
             normalized: true,
+            g: Vec::new(),
+            climbed: Vec::new(),
+            g_sam: Vec::new(),
         }
     }
     /// Unnormalized SAM: ê = ρ_t g.
     pub fn unnormalized(base: B, rho: Schedule) -> Self {
         Self {
-            base,
-            rho,
             normalized: false,
+            ..Self::new(base, rho)
         }
     }
     /// The perturbation ê for gradient `g` and radius `rho` under this variant's convention.
@@ -245,7 +258,13 @@ impl<B: BaseOptimizer> Sam<B> {
     /// assert_eq!(sam.perturbation(&[0.0, 0.0], 1.0), vec![0.0, 0.0]);
     /// ```
     pub fn perturbation(&self, g: &[f64], rho: f64) -> Vec<f64> {
-        let scale = if self.normalized {
+        let scale = self.scale(g, rho);
+        g.iter().map(|gi| scale * gi).collect()
+    }
+
+    /// ê = scale · g: ρ/‖g‖ (normalized; 0 when g/‖g‖ is not finite) or ρ (unnormalized).
+    fn scale(&self, g: &[f64], rho: f64) -> f64 {
+        if self.normalized {
             let n = norm(g);
             let s = rho / n;
             if n > 0.0 && s.is_finite() {
@@ -255,8 +274,7 @@ impl<B: BaseOptimizer> Sam<B> {
             }
         } else {
             rho
-        };
-        g.iter().map(|gi| scale * gi).collect()
+        }
     }
 }
 
@@ -279,19 +297,24 @@ impl<B: BaseOptimizer> Optimizer for Sam<B> {
     ) -> Result<StepInfo> {
         let rho = self.rho.checked_at("rho", t)?;
         // Phase 1: climb to the (first-order) worst point x + ê of the rho-ball.
-        let mut g = vec![0.0; x.len()];
-        oracle.gradient(x, &mut g);
-        check_finite(&g, t + 1, "the gradient")?;
-        let e = self.perturbation(&g, rho);
-        let climbed: Vec<f64> = x.iter().zip(&e).map(|(a, b)| a + b).collect();
+        let d = x.len();
+        self.g.resize(d, 0.0);
+        self.climbed.resize(d, 0.0);
+        self.g_sam.resize(d, 0.0);
+        oracle.gradient(x, &mut self.g);
+        check_finite(&self.g, t + 1, "the gradient")?;
+        let scale = self.scale(&self.g, rho);
+        for ((c, xi), gi) in self.climbed.iter_mut().zip(x.iter()).zip(&self.g) {
+            *c = xi + scale * gi;
+        }
         // Phase 2: the gradient there drives the base optimizer's step from x.
-        let mut g_sam = vec![0.0; x.len()];
-        oracle.gradient(&climbed, &mut g_sam);
-        check_finite(&g_sam, t + 1, "the gradient at the perturbed point")?;
-        self.base.update(x, &g_sam, t)?;
+        oracle.gradient(&self.climbed, &mut self.g_sam);
+        check_finite(&self.g_sam, t + 1, "the gradient at the perturbed point")?;
+        self.base.update(x, &self.g_sam, t)?;
+        let grad_norm = norm(&self.g);
         Ok(StepInfo {
-            grad_norm: norm(&g),
-            perturbation_norm: norm(&e),
+            grad_norm,
+            perturbation_norm: scale.abs() * grad_norm,
         })
     }
 }

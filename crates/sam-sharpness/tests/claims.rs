@@ -5,7 +5,9 @@
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use proptest::prelude::*;
-use sam_objectives::{AnyObjective, Fig1, Fig2, Gradient, Hessian, Objective, Quadratic, Rosenbrock};
+use sam_objectives::{
+    AnyObjective, Fig1, Fig2, Gradient, Hessian, Objective, Quadratic, Rosenbrock,
+};
 use sam_sharpness::{
     exact, exact_uncertified, first_order, hutchinson_trace, lambda_max_dense, lanczos,
     projected_ascent_lower_bound, second_order, sharpness_report, ExactOptions, SharpnessError,
@@ -59,7 +61,12 @@ fn grid_max<F: Objective + ?Sized>(f: &F, theta: &[f64], rho: f64, n: usize) -> 
 /// golden-section search around each local grid maximum.
 fn trs_2d_oracle(g: &[f64], h: &DMatrix<f64>, rho: f64) -> f64 {
     let q = |e: [f64; 2]| {
-        g[0] * e[0] + g[1] * e[1] + 0.5 * (h[(0, 0)] * e[0] * e[0] + 2.0 * h[(0, 1)] * e[0] * e[1] + h[(1, 1)] * e[1] * e[1])
+        g[0] * e[0]
+            + g[1] * e[1]
+            + 0.5
+                * (h[(0, 0)] * e[0] * e[0]
+                    + 2.0 * h[(0, 1)] * e[0] * e[1]
+                    + h[(1, 1)] * e[1] * e[1])
     };
     let mut best = 0.0f64;
     let det = h[(0, 0)] * h[(1, 1)] - h[(0, 1)] * h[(0, 1)];
@@ -108,7 +115,10 @@ fn orthogonal(d: usize, entries: &[f64]) -> DMatrix<f64> {
 
 fn quadratic(h: &DMatrix<f64>, b: &[f64]) -> Quadratic {
     let d = b.len();
-    let rows: Vec<f64> = (0..d).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| h[(i, j)]).collect();
+    let rows: Vec<f64> = (0..d)
+        .flat_map(|i| (0..d).map(move |j| (i, j)))
+        .map(|(i, j)| h[(i, j)])
+        .collect();
     Quadratic::new(rows, b.to_vec()).unwrap()
 }
 
@@ -427,7 +437,12 @@ fn bad_inputs_are_errors_not_panics() {
     let err = sharpness_report(&fig2, &[1.0], 0.1).unwrap_err();
     assert!(err.to_string().contains("dimension 1"), "{err}");
     assert!(sharpness_report(&fig2, &[1.0, f64::NAN], 0.1).is_err());
-    assert!(sharpness_report(&AnyObjective::Rosenbrock(Rosenbrock::new(2)), &[1e200, 1e200], 0.1).is_err());
+    assert!(sharpness_report(
+        &AnyObjective::Rosenbrock(Rosenbrock::new(2)),
+        &[1e200, 1e200],
+        0.1
+    )
+    .is_err());
     assert!(second_order(&[1.0, 2.0], &DMatrix::zeros(3, 3), 0.1).is_err());
     assert!(first_order(&[f64::NAN], 0.1).is_err());
     let mut hvp = |_: &[f64], _: &mut [f64]| {};
@@ -445,5 +460,15 @@ fn report_json_has_exactly_the_contract_keys() {
     let v = serde_json::to_value(&r).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|s| s.as_str()).collect();
     keys.sort();
-    assert_eq!(keys, ["argmax", "exact", "first_order", "grad_norm", "lambda_max", "second_order"]);
+    assert_eq!(
+        keys,
+        [
+            "argmax",
+            "exact",
+            "first_order",
+            "grad_norm",
+            "lambda_max",
+            "second_order"
+        ]
+    );
 }
