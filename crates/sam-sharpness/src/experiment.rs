@@ -322,6 +322,13 @@ fn time_it<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, 
 /// Times every estimator `repeats` times at one point: exact (certified when d ≤ 3), exact
 /// without certificate, first order, second order, dense λ₁, Lanczos λ₁ (k = d) and
 /// Hutchinson's trace (100 probes).
+///
+/// ```
+/// use sam_sharpness::experiment::cost_table;
+/// use sam_objectives::{AnyObjective, Fig2};
+/// let rows = cost_table(&AnyObjective::Fig2(Fig2), &[2.0, 1.0], 0.1, 1).unwrap();
+/// assert_eq!(rows.len(), 7);
+/// ```
 pub fn cost_table(
     obj: &AnyObjective,
     at: &[f64],
