@@ -189,11 +189,18 @@ pub(crate) fn ascend<O: BallProblem>(
         .map_err(|e| SharpnessError::Solver(e.to_string()))?;
     let evals = res.problem().counts.get(COUNT).copied().unwrap_or(0);
     let state = res.state();
-    let e = state
-        .get_best_param()
-        .cloned()
-        .ok_or_else(|| SharpnessError::Solver("no best point".into()))?;
-    Ok((-state.get_best_cost(), e, evals))
+    let value = -state.get_best_cost();
+    let e = match state.get_best_param() {
+        Some(e) if value.is_finite() => e.clone(),
+        // argmin keeps no best point when every cost was NaN or infinite.
+        _ => {
+            return Err(SharpnessError::NonFinite {
+                what: "f(theta + e) inside the ball (is rho too large for this point?)",
+                value: if value.is_finite() { f64::NAN } else { value },
+            })
+        }
+    };
+    Ok((value, e, evals))
 }
 
 /// A certified-feasible lower bound on κ_ρ(θ) from projected gradient ascent.

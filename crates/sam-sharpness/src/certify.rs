@@ -352,3 +352,69 @@ pub(crate) fn branch_and_bound(
         evaluations,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sam_objectives::{Fig1, Fig2, Hessian, Rosenbrock};
+
+    fn objective(k: usize) -> AnyObjective {
+        match k % 4 {
+            0 => AnyObjective::Fig1(Fig1),
+            1 => AnyObjective::Fig2(Fig2),
+            2 => AnyObjective::Rosenbrock(Rosenbrock::new(2)),
+            _ => AnyObjective::Rosenbrock(Rosenbrock::new(3)),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The certificate rests on this: the interval/Gershgorin bound is above λ_max(∇²f(x))
+        /// at every sampled x of the box (dense eigenvalues of the analytic Hessian as oracle).
+        #[test]
+        fn lambda_upper_bounds_the_hessian_on_the_box(
+            k in 0usize..4, c in prop::collection::vec(-2.0f64..2.0, 3), w in prop::collection::vec(0.0f64..1.0, 3),
+            t in prop::collection::vec(0.0f64..1.0, 60),
+        ) {
+            let obj = objective(k);
+            let d = obj.dim();
+            let lo: Vec<f64> = (0..d).map(|i| c[i] - w[i]).collect();
+            let hi: Vec<f64> = (0..d).map(|i| c[i] + w[i]).collect();
+            let ub = lambda_upper(&obj, &lo, &hi).unwrap();
+            for s in t.chunks(3).take(20) {
+                let x: Vec<f64> = (0..d).map(|i| lo[i] + s[i] * (hi[i] - lo[i])).collect();
+                let lam = lambda_max_dense(&obj.hessian(&x)).unwrap().value;
+                prop_assert!(lam <= ub + 1e-9 * (1.0 + lam.abs()), "lambda {} > bound {} at {:?}", lam, ub, x);
+            }
+        }
+
+        /// The dual bound of max gᵀx over box ∩ ball is above every feasible sample and close to
+        /// the best of a dense sample.
+        #[test]
+        fn linear_max_is_a_tight_upper_bound(
+            g in prop::collection::vec(-1.0f64..1.0, 2), c in prop::collection::vec(-1.0f64..1.0, 2),
+            w in prop::collection::vec(0.01f64..0.8, 2), rho in 0.2f64..1.0,
+        ) {
+            let lo: Vec<f64> = (0..2).map(|i| c[i] - w[i]).collect();
+            let hi: Vec<f64> = (0..2).map(|i| c[i] + w[i]).collect();
+            let dist2: f64 = (0..2).map(|i| (lo[i].max(0.0) + (-hi[i]).max(0.0)).powi(2)).sum();
+            prop_assume!(dist2 < rho * rho * 0.9);
+            let ub = linear_max(&g, &lo, &hi, rho);
+            let n = 400;
+            let mut best = f64::NEG_INFINITY;
+            for i in 0..=n {
+                for j in 0..=n {
+                    let x = [lo[0] + (hi[0] - lo[0]) * i as f64 / n as f64, lo[1] + (hi[1] - lo[1]) * j as f64 / n as f64];
+                    if x[0] * x[0] + x[1] * x[1] <= rho * rho {
+                        best = best.max(g[0] * x[0] + g[1] * x[1]);
+                    }
+                }
+            }
+            prop_assert!(ub >= best - 1e-12);
+            let h = (hi[0] - lo[0]).max(hi[1] - lo[1]) / n as f64;
+            prop_assert!(ub <= best + 4.0 * norm(&g) * h + 1e-9, "bound {} vs sampled {}", ub, best);
+        }
+    }
+}

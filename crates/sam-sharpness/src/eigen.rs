@@ -9,6 +9,15 @@ use rand_distr::StandardNormal;
 use serde::Serialize;
 
 /// A Hessian-vector product v ↦ Hv written into the output slice (length d each).
+///
+/// ```
+/// use sam_sharpness::Hvp;
+/// let mut f = |v: &[f64], out: &mut [f64]| out.copy_from_slice(v); // H = I
+/// let hvp: Hvp<'_> = &mut f;
+/// let mut out = [0.0; 2];
+/// hvp(&[1.0, 2.0], &mut out);
+/// assert_eq!(out, [1.0, 2.0]);
+/// ```
 pub type Hvp<'a> = &'a mut dyn FnMut(&[f64], &mut [f64]);
 
 /// An eigenvalue with a unit eigenvector.
@@ -92,6 +101,9 @@ pub struct LanczosEstimate {
 /// let r = lanczos(&mut hvp, 4, 4, 7).unwrap();
 /// assert!((r.lambda_max - 5.0).abs() < 1e-10);
 /// ```
+///
+/// ## Reference
+/// Golub & Van Loan, "Matrix Computations", 4th ed., §10.1-10.3 (Lanczos, full reorthogonalisation).
 pub fn lanczos(hvp: Hvp<'_>, d: usize, k: usize, seed: u64) -> Result<LanczosEstimate> {
     if d == 0 {
         return Err(SharpnessError::Setting {
@@ -176,7 +188,7 @@ pub fn lanczos(hvp: Hvp<'_>, d: usize, k: usize, seed: u64) -> Result<LanczosEst
     })
 }
 
-/// Hutchinson's estimate of tr(H) = E[zᵀHz] with Rademacher probes z (seeded).
+/// Hutchinson's estimate of tr(H) = E(zᵀHz) with Rademacher probes z (seeded).
 ///
 /// ```
 /// use sam_sharpness::hutchinson_trace;
@@ -203,6 +215,10 @@ pub struct TraceEstimate {
 /// let t = hutchinson_trace(&mut hvp, 2, 200, 3).unwrap();
 /// assert!((t.mean - 2.0).abs() < 4.0 * t.std_error + 1e-12);
 /// ```
+///
+/// ## Reference
+/// Hutchinson, "A stochastic estimator of the trace of the influence matrix for Laplacian
+/// smoothing splines", Comm. Statist. Simul. Comput. 18 (1989).
 pub fn hutchinson_trace(hvp: Hvp<'_>, d: usize, probes: usize, seed: u64) -> Result<TraceEstimate> {
     if probes < 2 {
         return Err(SharpnessError::Setting {

@@ -51,6 +51,11 @@ pub enum SharpnessError {
 }
 
 /// This crate's result type.
+///
+/// ```
+/// let r: sam_sharpness::Result<f64> = Ok(1.0);
+/// assert!(r.is_ok());
+/// ```
 pub type Result<T> = std::result::Result<T, SharpnessError>;
 
 /// Checks ρ: finite and >= 0.

@@ -322,6 +322,13 @@ fn time_it<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, 
 /// Times every estimator `repeats` times at one point: exact (certified when d ≤ 3), exact
 /// without certificate, first order, second order, dense λ₁, Lanczos λ₁ (k = d) and
 /// Hutchinson's trace (100 probes).
+///
+/// ```
+/// use sam_sharpness::experiment::cost_table;
+/// use sam_objectives::{AnyObjective, Fig2};
+/// let rows = cost_table(&AnyObjective::Fig2(Fig2), &[2.0, 1.0], 0.1, 1).unwrap();
+/// assert_eq!(rows.len(), 7);
+/// ```
 pub fn cost_table(
     obj: &AnyObjective,
     at: &[f64],
@@ -366,4 +373,33 @@ pub fn cost_table(
     })?;
     rows.push(row("hutchinson_trace", (m, md), 0, t.probes as u64, 0));
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_sweep_produces_every_row_certified() {
+        let rows = sweep(
+            &default_points(),
+            &log_grid(1e-4, 1.0, 1).unwrap(),
+            &ExactOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 12 * 5);
+        for r in &rows {
+            let gap = r
+                .certificate_gap
+                .expect("all default points have d <= 2 or are quadratics");
+            assert!(gap >= 0.0 && gap <= 1e-7 * (1.0 + r.exact.abs()), "{r:?}");
+            assert!(r.exact >= 0.0, "kappa >= 0 since e = 0 is feasible: {r:?}");
+        }
+        // The saddle of the indefinite quadratic: at rho = 1 the maximizer is far from rho g/|g|.
+        let saddle = rows
+            .iter()
+            .find(|r| r.label == "saddle" && r.rho == 1.0)
+            .unwrap();
+        assert!(saddle.argmax_dist_first_order > 1.0);
+    }
 }

@@ -84,6 +84,10 @@ pub struct TrsSolution {
 /// let s = second_order(&[1.0, 0.0], &h, 1.0).unwrap();
 /// assert!(s.value > 2.0 && s.argmax[1].abs() > 0.9);
 /// ```
+///
+/// ## Reference
+/// Moré & Sorensen, "Computing a trust region step", SIAM J. Sci. Stat. Comput. 4 (1983);
+/// Nocedal & Wright, "Numerical Optimization", §4.3 (the hard case).
 pub fn second_order(g: &[f64], h: &DMatrix<f64>, rho: f64) -> Result<TrsSolution> {
     check_rho(rho)?;
     let d = g.len();
