@@ -47,3 +47,14 @@ fn committed_results_are_not_quick_runs() {
         assert!(!meta.quick, "results/{exp} comes from a --quick run");
     }
 }
+
+#[test]
+fn sharpness_report_matches_committed_results() {
+    assert_report_matches(
+        pipeline::sharpness::REPORT,
+        pipeline::sharpness::sections(&repo()).unwrap(),
+    );
+    let meta: sam_results::Meta =
+        sam_results::read_json(&repo().results.join("sharpness/meta.json")).unwrap();
+    assert!(!meta.quick);
+}

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Every experiment, in the order they run.
-const ALL: &[&str] = &["fig1", "fig2"];
+const ALL: &[&str] = &["fig1", "fig2", "sharpness"];
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +21,7 @@ const ALL: &[&str] = &["fig1", "fig2"];
     about = "Regenerate results/, figures/ and the tables in notebooks-md/"
 )]
 struct Args {
-    /// Comma-separated subset of: fig1, fig2.
+    /// Comma-separated subset of: fig1, fig2, sharpness.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
@@ -131,6 +131,15 @@ fn main() -> Result<()> {
                 pipeline::update_report(
                     &report(pipeline::toy::REPORT),
                     &pipeline::toy::fig2_sections(&paths)?,
+                )?;
+            }
+            "sharpness" => {
+                pipeline::sharpness::run(&paths, args.quick, &cb)?;
+                progress.finish();
+                pipeline::sharpness::draw(&paths)?;
+                pipeline::update_report(
+                    &report(pipeline::sharpness::REPORT),
+                    &pipeline::sharpness::sections(&paths)?,
                 )?;
             }
             _ => unreachable!("checked above"),

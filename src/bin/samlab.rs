@@ -20,10 +20,13 @@ struct Cli {
 enum Command {
     /// GD vs SAM (same η) on the review's toy landscapes (Figures 1 and 2).
     Toy(cli::toy::Args),
+    /// Sharpness κ_ρ (Definition 1): exact global maximum over the ρ-ball, and its estimates.
+    Sharpness(cli::sharpness::Args),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Toy(a) => cli::toy::run(a),
+        Command::Sharpness(a) => cli::sharpness::run(a),
     }
 }

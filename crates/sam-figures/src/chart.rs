@@ -278,7 +278,12 @@ where
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
                 .map_err(|e| err(&e))?,
         };
-        anno.label(s.name.as_str()).legend(move |(x, y)| {
+        let label = if s.style == Style::Dashed {
+            format!("{} (dashed)", s.name)
+        } else {
+            s.name.clone()
+        };
+        anno.label(label).legend(move |(x, y)| {
             PathElement::new(
                 vec![(x, y), (x + 18, y)],
                 ShapeStyle::from(&col).stroke_width(3),

@@ -132,7 +132,12 @@ pub fn render_heatmap(path: &Path, size: (u32, u32), h: &Heatmap) -> Result<()> 
                     .draw_series(LineSeries::new(s.points.clone(), style))
                     .map_err(|e| err(&e))?,
             };
-            anno.label(s.name.as_str()).legend(move |(x, y)| {
+            let label = if s.style == Style::Dashed {
+                format!("{} (dashed)", s.name)
+            } else {
+                s.name.clone()
+            };
+            anno.label(label).legend(move |(x, y)| {
                 PathElement::new(
                     vec![(x, y), (x + 18, y)],
                     ShapeStyle::from(&col).stroke_width(3),

@@ -34,8 +34,13 @@ pub trait Optimizer {
     ) -> Result<StepInfo>;
 }
 
+/// Euclidean norm, scaled by the largest entry so that it neither underflows nor overflows.
 fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+    let s = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+    if s == 0.0 || !s.is_finite() {
+        return s;
+    }
+    s * v.iter().map(|a| (a / s).powi(2)).sum::<f64>().sqrt()
 }
 
 fn check_finite(v: &[f64], step: usize, what: &str) -> Result<()> {

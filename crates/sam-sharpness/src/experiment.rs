@@ -9,7 +9,7 @@ use sam_objectives::{
     AnyObjective, Fig1, Fig2, Gradient, Hessian, HessianVectorProduct, Objective, Quadratic,
     Rosenbrock,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// A documented evaluation point.
@@ -280,7 +280,7 @@ pub fn run_default() -> Result<Vec<SharpnessRow>> {
 /// let rows = cost_table(&AnyObjective::Rosenbrock(Rosenbrock::new(3)), &[0.5; 3], 0.1, 2).unwrap();
 /// assert!(rows.iter().any(|r| r.estimator == "exact"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostRow {
     /// Estimator name.
     pub estimator: String,
