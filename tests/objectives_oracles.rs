@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use samlab::objectives::{
     central_difference_gradient, central_difference_hessian, AnyObjective, Fig1, Fig2, Gradient,
-    Hessian, HessianVectorProduct, Objective, Quadratic, Rosenbrock,
+    Hessian, HessianVectorProduct, Quadratic, Rosenbrock,
 };
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

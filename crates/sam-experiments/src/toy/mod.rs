@@ -54,11 +54,11 @@ impl ToySettings {
     }
 }
 
+/// A trajectory: every iterate, the start included.
+pub type Trajectory = Vec<Vec<f64>>;
+
 /// Runs GD and SAM (same η) from the same start; returns both full traces (start included).
-pub fn run_pair<F: Gradient + ?Sized>(
-    f: &F,
-    s: &ToySettings,
-) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+pub fn run_pair<F: Gradient + ?Sized>(f: &F, s: &ToySettings) -> Result<(Trajectory, Trajectory)> {
     s.validate(f)?;
     let eta = Schedule::constant(s.eta)?;
     let rho = Schedule::constant(s.rho)?;
