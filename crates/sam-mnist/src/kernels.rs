@@ -167,6 +167,90 @@ pub(crate) fn axpy(simd: bool, a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// Defines an elementwise kernel twice: portable, and compiled with AVX-512 enabled so LLVM
+/// vectorizes it with 512-bit registers. Both versions do the same IEEE operations (no FMA
+/// contraction in Rust), so results are identical whichever runs.
+macro_rules! elementwise {
+    ($(#[$m:meta])* $name:ident ($($arg:ident : $ty:ty),*) $body:block) => {
+        $(#[$m])*
+        pub(crate) fn $name(simd: bool, $($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn wide($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: AVX-512F detected by the caller (simd_available()).
+                unsafe { wide($($arg),*) };
+                return;
+            }
+            let _ = simd;
+            body($($arg),*)
+        }
+    };
+}
+
+elementwise! {
+    /// `p <- p - lr * g`.
+    sgd_step(p: &mut [f32], g: &[f32], lr: f32) {
+        assert_eq!(p.len(), g.len());
+        for (pv, &gv) in p.iter_mut().zip(g) {
+            *pv -= lr * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// `p <- base - lr * g` (SAM's return from the perturbed point).
+    sgd_from(p: &mut [f32], base: &[f32], g: &[f32], lr: f32) {
+        assert!(p.len() == g.len() && base.len() == g.len());
+        for ((pv, &bv), &gv) in p.iter_mut().zip(base).zip(g) {
+            *pv = bv - lr * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// `p <- p + s * g` (SAM's climb), saving the old values into `saved`.
+    climb(p: &mut [f32], g: &[f32], s: f32, saved: &mut [f32]) {
+        assert!(p.len() == g.len() && saved.len() == g.len());
+        for ((pv, &gv), sv) in p.iter_mut().zip(g).zip(saved.iter_mut()) {
+            *sv = *pv;
+            *pv += s * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// One Adam update (PyTorch form) with precomputed constants
+    /// `c = [b1, 1-b1, b2, 1-b2, lr/bc1, sqrt(bc2), eps]`.
+    adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: [f32; 7]) {
+        let [b1, c1, b2, c2, step, sbc2, eps] = c;
+        assert!(p.len() == g.len() && m.len() == g.len() && v.len() == g.len());
+        for (((pv, &gv), mv), vv) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *mv = b1 * *mv + c1 * gv;
+            *vv = b2 * *vv + c2 * gv * gv;
+            *pv -= step * *mv / (vv.sqrt() / sbc2 + eps);
+        }
+    }
+}
+
+/// Sum of squares in f64 (8 partial sums, fixed order).
+pub(crate) fn sumsq(g: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut it = g.chunks_exact(8);
+    for c in &mut it {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v as f64 * v as f64;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(it.remainder()) {
+        *a += v as f64 * v as f64;
+    }
+    acc.iter().sum()
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::*;

@@ -18,6 +18,7 @@
 use crate::data::{Mnist, PIXELS};
 use crate::error::{MnistError, Result};
 use crate::fast::Engine;
+use crate::kernels;
 use crate::model::{Params, Samples, SIZES};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -367,24 +368,32 @@ impl Stepper {
             Optimizer::Adam => {
                 let loss = self.eng.loss_grad(p, s, rows);
                 self.t += 1;
-                adam_update(p, &self.eng.grad, &mut self.m, &mut self.v, self.lr, self.t);
+                adam_update(
+                    self.eng.simd,
+                    p,
+                    &self.eng.grad,
+                    &mut self.m,
+                    &mut self.v,
+                    self.lr,
+                    self.t,
+                );
                 loss
             }
             Optimizer::Sam { rho } => match self.m_sharp {
                 None => {
                     let loss = self.sam_ascent(p, s, rows, rho as f32);
                     // w <- w_saved - lr g(w + e)
-                    let g = &self.eng.grad;
                     let mut off = 0;
                     for r in self.eng.segments() {
                         let len = r.len();
-                        for ((pv, &sv), &gv) in p[r.clone()]
-                            .iter_mut()
-                            .zip(&self.saved[off..off + len])
-                            .zip(&g[r])
-                        {
-                            *pv = sv - self.lr * gv;
-                        }
+                        let (ps, gs) = (&mut p[r.clone()], &self.eng.grad[r]);
+                        kernels::sgd_from(
+                            self.eng.simd,
+                            ps,
+                            &self.saved[off..off + len],
+                            gs,
+                            self.lr,
+                        );
                         off += len;
                     }
                     loss
@@ -420,19 +429,16 @@ impl Stepper {
     fn sam_ascent(&mut self, p: &mut [f32], s: &Samples, rows: &[usize], rho: f32) -> f32 {
         let loss = self.eng.loss_grad(p, s, rows);
         let g = &self.eng.grad;
-        let mut ss = 0.0f64;
-        for r in self.eng.segments() {
-            for &gv in &g[r] {
-                ss += gv as f64 * gv as f64;
-            }
-        }
+        let ss: f64 = self.eng.segments().map(|r| kernels::sumsq(&g[r])).sum();
         let scale = rho / ((ss.sqrt() as f32) + SAM_EPS as f32);
-        self.saved.clear();
+        let total: usize = self.eng.segments().map(|r| r.len()).sum();
+        self.saved.resize(total, 0.0);
+        let mut off = 0;
         for r in self.eng.segments() {
-            self.saved.extend_from_slice(&p[r.clone()]);
-            for (pv, &gv) in p[r.clone()].iter_mut().zip(&g[r]) {
-                *pv += scale * gv;
-            }
+            let len = r.len();
+            let sv = &mut self.saved[off..off + len];
+            kernels::climb(self.eng.simd, &mut p[r.clone()], &g[r], scale, sv);
+            off += len;
         }
         self.eng.loss_grad(p, s, rows);
         loss
@@ -441,25 +447,28 @@ impl Stepper {
 
 fn sgd_update(eng: &Engine, p: &mut [f32], g: &[f32], lr: f32) {
     for r in eng.segments() {
-        for (pv, &gv) in p[r.clone()].iter_mut().zip(&g[r]) {
-            *pv -= lr * gv;
-        }
+        kernels::sgd_step(eng.simd, &mut p[r.clone()], &g[r], lr);
     }
 }
 
-fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr: f32, t: i32) {
+#[allow(clippy::too_many_arguments)]
+fn adam_update(
+    simd: bool,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    lr: f32,
+    t: i32,
+) {
     let (b1, b2) = (BETA1 as f32, BETA2 as f32);
     let (c1, c2) = ((1.0 - BETA1) as f32, (1.0 - BETA2) as f32);
-    let bc1 = 1.0 - b1.powi(t);
-    let bc2 = 1.0 - b2.powi(t);
+    let bc1 = 1.0 - b1.powf(t as f32);
+    let bc2 = 1.0 - b2.powf(t as f32);
     let step = lr / bc1;
     let sbc2 = bc2.sqrt();
     let eps = ADAM_EPS as f32;
-    for (((pv, &gv), mv), vv) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        *mv = b1 * *mv + c1 * gv;
-        *vv = b2 * *vv + c2 * gv * gv;
-        *pv -= step * *mv / (vv.sqrt() / sbc2 + eps);
-    }
+    kernels::adam(simd, p, g, m, v, [b1, c1, b2, c2, step, sbc2, eps]);
 }
 
 /// Runs the protocol with evaluation single-threaded (see [`train_with`]).
@@ -490,6 +499,38 @@ pub fn train_with(
     cfg: &TrainConfig,
     sets: &SampleSets,
     eval_threads: usize,
+    on_epoch: impl FnMut(&EpochRow),
+) -> Result<TrainOutcome> {
+    train_from(
+        cfg,
+        sets,
+        Params::init(&SIZES, cfg.seed),
+        None,
+        eval_threads,
+        on_epoch,
+    )
+}
+
+/// Like [`train_with`] but from given initial parameters and, optionally, a given batch order
+/// (`orders[e]` is the permutation of the training indices for epoch `e + 1`, cut into
+/// consecutive batches); used to replay another implementation's run step for step.
+///
+/// ```
+/// use sam_mnist::{data::Mnist, model::{Params, SIZES}, train::*};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let sets = SampleSets::new(&m, 4).unwrap();
+/// let cfg = TrainConfig::new(Optimizer::Sgd, 0.01, 1, 0, 2, 4, None).unwrap();
+/// let order = vec![vec![3, 2, 1, 0]];
+/// let out = train_from(&cfg, &sets, Params::init(&SIZES, 9), Some(&order), 1, |_| {}).unwrap();
+/// assert_eq!(out.rows.len(), 2);
+/// ```
+pub fn train_from(
+    cfg: &TrainConfig,
+    sets: &SampleSets,
+    init: Params,
+    orders: Option<&[Vec<usize>]>,
+    eval_threads: usize,
     mut on_epoch: impl FnMut(&EpochRow),
 ) -> Result<TrainOutcome> {
     cfg.validate()?;
@@ -500,7 +541,28 @@ pub fn train_with(
             expected: format!("the sample set holds only {} samples", sets.train.len()),
         });
     }
-    let mut params = Params::init(&SIZES, cfg.seed);
+    if init.sizes() != SIZES {
+        return Err(MnistError::Shape(format!(
+            "initial parameters have widths {:?}, the protocol's network is {SIZES:?}",
+            init.sizes()
+        )));
+    }
+    if let Some(o) = orders {
+        let ok = o.len() >= cfg.epochs
+            && o.iter().all(|p| {
+                let mut seen = vec![false; cfg.train_size];
+                p.len() == cfg.train_size
+                    && p.iter()
+                        .all(|&i| i < cfg.train_size && !std::mem::replace(&mut seen[i], true))
+            });
+        if !ok {
+            return Err(MnistError::Shape(format!(
+                "batch order: need {} permutations of 0..{}",
+                cfg.epochs, cfg.train_size
+            )));
+        }
+    }
+    let mut params = init;
     let mut order_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     order_rng.set_stream(1);
     let mut stepper = Stepper::new(cfg, &SIZES);
@@ -542,7 +604,10 @@ pub fn train_with(
     let train_set = &sets.train;
     for epoch in 1..=cfg.epochs {
         let (t0, c0) = (Instant::now(), thread_cpu_s());
-        perm.shuffle(&mut order_rng);
+        match orders {
+            Some(o) => perm.copy_from_slice(&o[epoch - 1]),
+            None => perm.shuffle(&mut order_rng),
+        }
         for (step, batch) in perm.chunks_exact(cfg.batch_size).take(steps).enumerate() {
             let loss = stepper.step(params.flat_mut(), train_set, batch);
             if !loss.is_finite() {
