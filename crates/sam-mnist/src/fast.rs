@@ -49,6 +49,10 @@ pub(crate) struct Engine {
     /// Input pixels nonzero somewhere in the last batch (sorted).
     pub active: Vec<u32>,
     mark: Vec<bool>,
+    group: kernels::GroupScratch,
+    /// The batch's inputs restricted to the active pixels, dense (rows x active).
+    xa: Vec<f32>,
+    prev_active: Vec<u32>,
 }
 
 impl Engine {
@@ -72,6 +76,9 @@ impl Engine {
             ],
             active: Vec::new(),
             mark: vec![false; sizes[0]],
+            group: kernels::GroupScratch::new(sizes[0]),
+            xa: Vec::new(),
+            prev_active: Vec::new(),
         }
     }
 
@@ -92,18 +99,36 @@ impl Engine {
         let s = &self.sizes;
         let (w0, b0) = self.offs[0];
         let csr = &samples.csr;
-        kernels::spmm(
-            self.simd,
-            rows,
-            &csr.ptr,
-            &csr.idx,
-            &csr.val,
-            &p[w0..b0],
-            s[1],
-            &p[b0..b0 + s[1]],
-            &mut self.acts[0],
-            s[1],
-        );
+        if kernels::rowwise_sparse() {
+            let (w, b) = (&p[w0..b0], &p[b0..b0 + s[1]]);
+            let (ptr, idx, val) = (&csr.ptr, &csr.idx, &csr.val);
+            kernels::spmm(
+                self.simd,
+                rows,
+                ptr,
+                idx,
+                val,
+                w,
+                s[1],
+                b,
+                &mut self.acts[0],
+                s[1],
+            );
+        } else {
+            kernels::spmm_grouped(
+                self.simd,
+                rows,
+                &csr.ptr,
+                &csr.idx,
+                &csr.val,
+                &p[w0..b0],
+                s[1],
+                &p[b0..b0 + s[1]],
+                &mut self.acts[0],
+                s[1],
+                &mut self.group,
+            );
+        }
         let nl = s.len() - 1;
         for l in 0..nl {
             if l > 0 {
@@ -142,14 +167,18 @@ impl Engine {
         let s = self.sizes.clone();
         let nl = s.len() - 1;
         let (w0, b0) = self.offs[0];
-        // clear the previous batch's first-layer rows, mark this batch's pixels
-        for &k in &self.active {
-            self.grad[w0 + k as usize * s[1]..w0 + (k as usize + 1) * s[1]].fill(0.0);
-        }
+        // this batch's nonzero pixels (sorted); rows of the previous batch's pixels that are not
+        // active now are cleared, the active ones are overwritten below
+        std::mem::swap(&mut self.active, &mut self.prev_active);
         let csr = &samples.csr;
         for &r in rows {
             for &k in &csr.idx[csr.ptr[r]..csr.ptr[r + 1]] {
                 self.mark[k as usize] = true;
+            }
+        }
+        for &k in &self.prev_active {
+            if !self.mark[k as usize] {
+                self.grad[w0 + k as usize * s[1]..w0 + (k as usize + 1) * s[1]].fill(0.0);
             }
         }
         self.active.clear();
@@ -211,18 +240,31 @@ impl Engine {
                 &mut lo[l - 1],
             );
         }
-        // first layer: scatter into the rows of the batch's nonzero pixels
+        // first layer: gradient rows of the batch's nonzero pixels, sum_i x[i, k] delta1[i, :],
+        // as a GEMM over the batch's inputs gathered densely onto the active pixels
         let n1 = s[1];
+        let u = self.active.len();
+        self.xa.clear();
+        self.xa.resize(m * u, 0.0);
         for (t, &r) in rows.iter().enumerate() {
-            let d = &self.deltas[0][t * n1..(t + 1) * n1];
+            let (mut q, row) = (0, &mut self.xa[t * u..(t + 1) * u]);
             for (&k, &v) in csr.idx[csr.ptr[r]..csr.ptr[r + 1]]
                 .iter()
                 .zip(&csr.val[csr.ptr[r]..csr.ptr[r + 1]])
             {
-                let g = &mut self.grad[w0 + k as usize * n1..w0 + (k as usize + 1) * n1];
-                kernels::axpy(self.simd, v, d, g);
+                while self.active[q] != k {
+                    q += 1;
+                }
+                row[q] = v;
             }
         }
+        let xt = MatRef {
+            data: &self.xa,
+            rs: 1,
+            cs: u,
+        };
+        let (d0, g) = (&self.deltas[0][..m * n1], &mut self.grad[w0..b0]);
+        kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, g, n1, &self.active);
         colsum(&self.deltas[0][..m * n1], n1, &mut self.grad[b0..b0 + n1]);
         loss * inv
     }

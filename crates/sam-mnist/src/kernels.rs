@@ -21,6 +21,13 @@ pub fn simd_available() -> bool {
     }
 }
 
+/// Whether the first layer uses the one-row-at-a-time sparse kernel instead of the grouped one
+/// (`SAM_MNIST_ROWWISE` set; for benchmarking, results are identical).
+pub fn rowwise_sparse() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SAM_MNIST_ROWWISE").is_some())
+}
+
 /// Strided read-only matrix: element `(r, c)` at `data[r * rs + c * cs]`.
 #[derive(Clone, Copy)]
 pub(crate) struct MatRef<'a> {
@@ -152,19 +159,93 @@ pub(crate) fn backprop_input(
     }
 }
 
-/// `y += a * x` (elementwise, FMA when SIMD).
-pub(crate) fn axpy(simd: bool, a: f32, x: &[f32], y: &mut [f32]) {
-    assert_eq!(x.len(), y.len());
+/// `C[crow[i], j] = sum_p A[i, p] * B[p, j]` for `i < crow.len()`: a GEMM whose output rows are
+/// scattered (the first layer's gradient rows of the batch's nonzero pixels).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_rows(
+    simd: bool,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    crow: &[u32],
+) {
+    let m = crow.len();
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(k == 0 || a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs);
+    assert!(k == 0 || b.len() >= (k - 1) * ldb + n);
+    assert!(crow.iter().all(|&r| (r as usize) * ldc + n <= c.len()));
     #[cfg(target_arch = "x86_64")]
     if simd {
-        // SAFETY: AVX-512F present; equal lengths asserted.
-        unsafe { avx512::axpy(a, x, y) };
+        // SAFETY: AVX-512F present; bounds asserted above.
+        unsafe { avx512::gemm_rows(n, k, a, b, ldb, c, ldc, crow) };
         return;
     }
     let _ = simd;
-    for (yv, &xv) in y.iter_mut().zip(x) {
-        *yv += a * xv;
+    for (i, &r) in crow.iter().enumerate() {
+        let row = &mut c[r as usize * ldc..r as usize * ldc + n];
+        row.fill(0.0);
+        for p in 0..k {
+            let av = a.data[i * a.rs + p * a.cs];
+            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+                *cv += av * bv;
+            }
+        }
     }
+}
+
+/// Scratch space of [`spmm_grouped`].
+pub(crate) struct GroupScratch {
+    pos: Vec<u32>,
+    union: Vec<u32>,
+    a: Vec<f32>,
+}
+
+impl GroupScratch {
+    pub fn new(dim: usize) -> Self {
+        GroupScratch {
+            pos: vec![u32::MAX; dim],
+            union: Vec::with_capacity(dim),
+            a: vec![0.0; 12 * dim],
+        }
+    }
+}
+
+/// Same result as [`spmm`] (bit for bit on the SIMD path), computed in groups of rows that share
+/// each loaded row of `W` (faster when many rows are processed together).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spmm_grouped(
+    simd: bool,
+    rows: &[usize],
+    ptr: &[usize],
+    idx: &[u32],
+    val: &[f32],
+    w: &[f32],
+    n: usize,
+    bias: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    g: &mut GroupScratch,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        assert!(bias.len() >= n && c.len() >= rows.len().saturating_sub(1) * ldc + n);
+        for &r in rows {
+            for &k in &idx[ptr[r]..ptr[r + 1]] {
+                assert!((k as usize) < g.pos.len() && (k as usize + 1) * n <= w.len());
+            }
+        }
+        // SAFETY: AVX-512F present; indices and output size checked above.
+        unsafe { avx512::spmm_grouped(rows, ptr, idx, val, w, n, bias, c, ldc, g) };
+        return;
+    }
+    let _ = g;
+    spmm(simd, rows, ptr, idx, val, w, n, bias, c, ldc)
 }
 
 /// Defines an elementwise kernel twice: portable, and compiled with AVX-512 enabled so LLVM
@@ -267,16 +348,18 @@ mod avx512 {
     /// Micro-kernel: `MR` rows x 32 columns (two masked vectors).
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn kern<const MR: usize>(
+    unsafe fn kern<const MR: usize, const IND: bool, const INDC: bool>(
         k: usize,
         a: *const f32,
         rsa: usize,
         csa: usize,
         b: *const f32,
         ldb: usize,
+        bidx: *const u32,
         init: *const f32,
         c: *mut f32,
         ldc: usize,
+        cidx: *const u32,
         m0: __mmask16,
         m1: __mmask16,
     ) {
@@ -290,7 +373,12 @@ mod avx512 {
         };
         let mut acc = [[i0, i1]; MR];
         for p in 0..k {
-            let bp = b.wrapping_add(p * ldb);
+            let row = if IND {
+                *bidx.wrapping_add(p) as usize
+            } else {
+                p
+            };
+            let bp = b.wrapping_add(row * ldb);
             let b0 = _mm512_maskz_loadu_ps(m0, bp);
             let b1 = _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16));
             let ap = a.wrapping_add(p * csa);
@@ -301,7 +389,12 @@ mod avx512 {
             }
         }
         for (r, ac) in acc.iter().enumerate() {
-            let cp = c.wrapping_add(r * ldc);
+            let row = if INDC {
+                *cidx.wrapping_add(r) as usize
+            } else {
+                r
+            };
+            let cp = c.wrapping_add(row * ldc);
             _mm512_mask_storeu_ps(cp, m0, ac[0]);
             _mm512_mask_storeu_ps(cp.wrapping_add(16), m1, ac[1]);
         }
@@ -338,7 +431,117 @@ mod avx512 {
                 macro_rules! go {
                     ($($r:literal)*) => {
                         match mr {
-                            $($r => kern::<$r>(k, a0, a.rs, a.cs, b0, ldb, ip, c0, ldc, m0, m1),)*
+                            $($r => kern::<$r, false, false>(k, a0, a.rs, a.cs, b0, ldb, std::ptr::null(), ip, c0, ldc, std::ptr::null(), m0, m1),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                i += mr;
+            }
+            j += 32;
+        }
+    }
+
+    /// Sparse rows in groups of up to 12: the group's nonzero pixels (union, ascending) are
+    /// gathered into a small dense block and multiplied with the matching rows of `W` by the
+    /// GEMM micro-kernel, so each loaded row of `W` serves 12 samples. The sum runs over the
+    /// union in ascending pixel order; the extra terms are exact zeros, so the result equals the
+    /// one-row-at-a-time kernel bit for bit.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn spmm_grouped(
+        rows: &[usize],
+        ptr: &[usize],
+        idx: &[u32],
+        val: &[f32],
+        w: &[f32],
+        n: usize,
+        bias: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+        g: &mut GroupScratch,
+    ) {
+        let dim = g.pos.len();
+        for (gi, grp) in rows.chunks(MR).enumerate() {
+            for &r in grp {
+                for &k in &idx[ptr[r]..ptr[r + 1]] {
+                    g.pos[k as usize] = 0;
+                }
+            }
+            g.union.clear();
+            for k in 0..dim {
+                if g.pos[k] == 0 {
+                    g.pos[k] = g.union.len() as u32 + 1;
+                    g.union.push(k as u32);
+                }
+            }
+            let u = g.union.len();
+            let a = &mut g.a[..grp.len() * u];
+            a.fill(0.0);
+            for (t, &r) in grp.iter().enumerate() {
+                for q in ptr[r]..ptr[r + 1] {
+                    a[t * u + (g.pos[idx[q] as usize] - 1) as usize] = val[q];
+                }
+            }
+            for &k in &g.union {
+                g.pos[k as usize] = u32::MAX;
+            }
+            let (ap, bp, cp, ip) = (a.as_ptr(), w.as_ptr(), c.as_mut_ptr(), g.union.as_ptr());
+            let mut j = 0;
+            while j < n {
+                let m0 = mask(n - j);
+                let m1 = mask((n - j).saturating_sub(16));
+                let c0 = cp.wrapping_add(gi * MR * ldc + j);
+                let b0 = bp.wrapping_add(j);
+                let init = bias.as_ptr().wrapping_add(j);
+                macro_rules! go {
+                    ($($r:literal)*) => {
+                        match grp.len() {
+                            $($r => kern::<$r, true, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, std::ptr::null(), m0, m1),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                j += 32;
+            }
+        }
+    }
+
+    /// `C[crow[i], j] = sum_p A[i, p] * B[p, j]` (output rows scattered by `crow`).
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_rows(
+        n: usize,
+        k: usize,
+        a: MatRef,
+        b: &[f32],
+        ldb: usize,
+        c: &mut [f32],
+        ldc: usize,
+        crow: &[u32],
+    ) {
+        let m = crow.len();
+        let (ap, bp, cp) = (a.data.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j < n {
+            let m0 = mask(n - j);
+            let m1 = mask((n - j).saturating_sub(16));
+            let mut i = 0;
+            while i < m {
+                let mr = (m - i).min(MR);
+                let a0 = ap.wrapping_add(i * a.rs);
+                let (b0, c0, ci) = (
+                    bp.wrapping_add(j),
+                    cp.wrapping_add(j),
+                    crow.as_ptr().wrapping_add(i),
+                );
+                let (z, zf) = (std::ptr::null::<u32>(), std::ptr::null::<f32>());
+                macro_rules! go {
+                    ($($r:literal)*) => {
+                        match mr {
+                            $($r => kern::<$r, false, true>(k, a0, a.rs, a.cs, b0, ldb, z, zf, c0, ldc, ci, m0, m1),)*
                             _ => unreachable!(),
                         }
                     };
@@ -472,21 +675,6 @@ mod avx512 {
             i += mb;
         }
     }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-        let n = x.len();
-        let av = _mm512_set1_ps(a);
-        let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
-        let mut j = 0;
-        while j < n {
-            let mk = mask(n - j);
-            let xv = _mm512_maskz_loadu_ps(mk, xp.wrapping_add(j));
-            let yv = _mm512_maskz_loadu_ps(mk, yp.wrapping_add(j));
-            _mm512_mask_storeu_ps(yp.wrapping_add(j), mk, _mm512_fmadd_ps(av, xv, yv));
-            j += 16;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -596,13 +784,26 @@ mod tests {
                     assert!((out[i * n + q] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
                 }
             }
-            let mut y = rnd(37, 10, 0.0);
-            let y0 = y.clone();
-            let xx = rnd(37, 11, 0.0);
-            axpy(simd, 0.5, &xx, &mut y);
-            for j in 0..37 {
-                assert!((y[j] - (y0[j] + 0.5 * xx[j])).abs() < 1e-6);
+            // scattered-row GEMM: rows 5, 0, 2 of a 6-row output
+            let crow = [5u32, 0, 2];
+            let xa = rnd(4 * 3, 10, 0.3);
+            let bb = rnd(4 * 37, 11, 0.0);
+            let mut cc = vec![7.0f32; 6 * 37];
+            let at = MatRef {
+                data: &xa,
+                rs: 1,
+                cs: 3,
+            };
+            gemm_rows(simd, 37, 4, at, &bb, 37, &mut cc, 37, &crow);
+            for (i, &r) in crow.iter().enumerate() {
+                for j in 0..37 {
+                    let e: f64 = (0..4)
+                        .map(|p| xa[p * 3 + i] as f64 * bb[p * 37 + j] as f64)
+                        .sum();
+                    assert!((cc[r as usize * 37 + j] as f64 - e).abs() < 1e-5);
+                }
             }
+            assert!(cc[37..74].iter().all(|&v| v == 7.0), "untouched rows stay");
         }
     }
 }

@@ -13,8 +13,9 @@
 //!   on all train and test samples after every epoch), deterministic per seed, with
 //!   [`train::run_many`] running independent seeds in parallel.
 //!
-//! The SAM step is Eq. 3 of the review (Foret et al.'s update with base SGD):
-//! `e(w) = rho g / (||g|| + 1e-12)` with `g = grad L_B(w)`, then `w <- w - lr grad L_B(w + e(w))`.
+//! The SAM step is Eq. 3 of the review, `x_{t+1} = x_t - eta grad L|_{x_t + rho g/||g||}`, on
+//! each minibatch `B` with `g = grad L_B(x_t)`. As the review remarks below Eq. 3, the update is
+//! undefined at `g = 0`; like the reference implementations we use `rho g / (||g|| + 1e-12)`.
 //!
 //! ```
 //! use sam_mnist::{model::{Params, Samples, hvp}, train::evaluate};

@@ -93,6 +93,17 @@ mod jax {
     pub const PEAK_GFLOPS: f64 = 269.0;
 }
 
+/// CPU seconds of this process (all threads).
+fn cpu_s() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid pointer; CLOCK_PROCESS_CPUTIME_ID is supported on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
 fn stats(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (v[0], v[v.len() / 2])
@@ -120,17 +131,21 @@ fn main() -> Result<()> {
     let mut eval = serde_json::Map::new();
     for threads in [1, a.threads.max(1)] {
         let mut ts = Vec::new();
+        let mut cs = Vec::new();
         for _ in 0..a.eval_reps + 1 {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_s());
             let r = (
                 evaluate(&p, &sets.train, threads),
                 evaluate(&p, &sets.test, threads),
             );
             std::hint::black_box(r);
             ts.push(t.elapsed().as_secs_f64());
+            cs.push(cpu_s() - c);
         }
         ts.remove(0);
+        cs.remove(0);
         let (min, med) = stats(ts);
+        let (cmin, cmed) = stats(cs);
         let jax_ms = if threads == 1 {
             jax::EVAL_PASS_MS_1CORE
         } else {
@@ -141,6 +156,7 @@ fn main() -> Result<()> {
             format!("threads_{threads}"),
             json!({
                 "min_ms": min * 1e3, "median_ms": med * 1e3,
+                "process_cpu_min_ms": cmin * 1e3, "process_cpu_median_ms": cmed * 1e3,
                 "gflop_done": done_flop / 1e9,
                 "gflops_done": done_flop / min / 1e9,
                 "gflops_dense_equivalent": dense_flop / min / 1e9,
@@ -172,6 +188,13 @@ fn main() -> Result<()> {
             .map(|w| (w[1].wall_s - w[0].wall_s) / 100.0 * 1e6)
             .collect();
         let cpu: f64 = out.rows.last().unwrap().cpu_s / out.rows.last().unwrap().wall_s;
+        let per_cpu: Vec<f64> = out
+            .rows
+            .windows(2)
+            .skip(1)
+            .map(|w| (w[1].cpu_s - w[0].cpu_s) / 100.0 * 1e6)
+            .collect();
+        let (cmin, cmed) = stats(per_cpu);
         let (min, med) = stats(per);
         let gflop = match opt {
             Optimizer::Sam { .. } => 53.0e-3,
@@ -181,6 +204,7 @@ fn main() -> Result<()> {
         steps.insert(
             format!("{}_step", opt.name()),
             json!({"min_us": min, "median_us": med, "cpu_over_wall": cpu,
+                   "thread_cpu_min_us": cmin, "thread_cpu_median_us": cmed,
                    "dense_equivalent_gflops": gflop / (min * 1e-6),
                    "jax_us": jax_us, "speedup_vs_jax": jax_us / min}),
         );
