@@ -6,7 +6,7 @@ use crate::kernels::{self, MatRef};
 use crate::model::{layer_offsets, Params, Samples};
 
 /// Rows per evaluation block (activations of a block stay in cache).
-const EVAL_BLOCK: usize = 96;
+const EVAL_BLOCK: usize = 192;
 
 /// Softmax cross-entropy of one logit row: returns the loss and writes the probabilities.
 #[inline]

@@ -203,15 +203,19 @@ pub(crate) fn gemm_rows(
 pub(crate) struct GroupScratch {
     pos: Vec<u32>,
     union: Vec<u32>,
+    uoff: Vec<usize>,
     a: Vec<f32>,
+    aoff: Vec<usize>,
 }
 
 impl GroupScratch {
     pub fn new(dim: usize) -> Self {
         GroupScratch {
             pos: vec![u32::MAX; dim],
-            union: Vec::with_capacity(dim),
-            a: vec![0.0; 12 * dim],
+            union: Vec::new(),
+            uoff: Vec::new(),
+            a: Vec::new(),
+            aoff: Vec::new(),
         }
     }
 }
@@ -443,11 +447,12 @@ mod avx512 {
         }
     }
 
-    /// Sparse rows in groups of up to 12: the group's nonzero pixels (union, ascending) are
+    /// Sparse rows in groups of up to 12: each group's nonzero pixels (union, ascending) are
     /// gathered into a small dense block and multiplied with the matching rows of `W` by the
-    /// GEMM micro-kernel, so each loaded row of `W` serves 12 samples. The sum runs over the
-    /// union in ascending pixel order; the extra terms are exact zeros, so the result equals the
-    /// one-row-at-a-time kernel bit for bit.
+    /// GEMM micro-kernel, so each loaded row of `W` serves 12 samples. All groups are prepared
+    /// first, then each 32-column panel of `W` is used by every group while it is in cache. The
+    /// sum runs over the union in ascending pixel order and the extra terms are exact zeros, so
+    /// the result equals the one-row-at-a-time kernel bit for bit.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn spmm_grouped(
@@ -463,49 +468,62 @@ mod avx512 {
         g: &mut GroupScratch,
     ) {
         let dim = g.pos.len();
-        for (gi, grp) in rows.chunks(MR).enumerate() {
+        g.union.clear();
+        g.uoff.clear();
+        g.a.clear();
+        g.aoff.clear();
+        for grp in rows.chunks(MR) {
             for &r in grp {
                 for &k in &idx[ptr[r]..ptr[r + 1]] {
                     g.pos[k as usize] = 0;
                 }
             }
-            g.union.clear();
+            let u0 = g.union.len();
             for k in 0..dim {
                 if g.pos[k] == 0 {
-                    g.pos[k] = g.union.len() as u32 + 1;
+                    g.pos[k] = (g.union.len() - u0) as u32;
                     g.union.push(k as u32);
                 }
             }
-            let u = g.union.len();
-            let a = &mut g.a[..grp.len() * u];
-            a.fill(0.0);
+            let u = g.union.len() - u0;
+            let a0 = g.a.len();
+            g.a.resize(a0 + grp.len() * u, 0.0);
             for (t, &r) in grp.iter().enumerate() {
                 for q in ptr[r]..ptr[r + 1] {
-                    a[t * u + (g.pos[idx[q] as usize] - 1) as usize] = val[q];
+                    g.a[a0 + t * u + g.pos[idx[q] as usize] as usize] = val[q];
                 }
             }
-            for &k in &g.union {
+            for &k in &g.union[u0..] {
                 g.pos[k as usize] = u32::MAX;
             }
-            let (ap, bp, cp, ip) = (a.as_ptr(), w.as_ptr(), c.as_mut_ptr(), g.union.as_ptr());
-            let mut j = 0;
-            while j < n {
-                let m0 = mask(n - j);
-                let m1 = mask((n - j).saturating_sub(16));
+            g.uoff.push(u0);
+            g.aoff.push(a0);
+        }
+        g.uoff.push(g.union.len());
+        let (bp, cp) = (w.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j < n {
+            let m0 = mask(n - j);
+            let m1 = mask((n - j).saturating_sub(16));
+            let b0 = bp.wrapping_add(j);
+            let init = bias.as_ptr().wrapping_add(j);
+            for (gi, grp) in rows.chunks(MR).enumerate() {
+                let (u0, u) = (g.uoff[gi], g.uoff[gi + 1] - g.uoff[gi]);
+                let ap = g.a.as_ptr().wrapping_add(g.aoff[gi]);
+                let ip = g.union.as_ptr().wrapping_add(u0);
                 let c0 = cp.wrapping_add(gi * MR * ldc + j);
-                let b0 = bp.wrapping_add(j);
-                let init = bias.as_ptr().wrapping_add(j);
+                let z = std::ptr::null();
                 macro_rules! go {
                     ($($r:literal)*) => {
                         match grp.len() {
-                            $($r => kern::<$r, true, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, std::ptr::null(), m0, m1),)*
+                            $($r => kern::<$r, true, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, z, m0, m1),)*
                             _ => unreachable!(),
                         }
                     };
                 }
                 go!(1 2 3 4 5 6 7 8 9 10 11 12);
-                j += 32;
             }
+            j += 32;
         }
     }
 
@@ -532,11 +550,8 @@ mod avx512 {
             while i < m {
                 let mr = (m - i).min(MR);
                 let a0 = ap.wrapping_add(i * a.rs);
-                let (b0, c0, ci) = (
-                    bp.wrapping_add(j),
-                    cp.wrapping_add(j),
-                    crow.as_ptr().wrapping_add(i),
-                );
+                let (b0, c0) = (bp.wrapping_add(j), cp.wrapping_add(j));
+                let ci = crow.as_ptr().wrapping_add(i);
                 let (z, zf) = (std::ptr::null::<u32>(), std::ptr::null::<f32>());
                 macro_rules! go {
                     ($($r:literal)*) => {

@@ -695,3 +695,75 @@ pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f
     let loss = eng.loss_grad(params.flat(), samples, rows);
     (loss, eng.grad)
 }
+
+/// Timing of training steps alone (no evaluation), in blocks of `steps_per_block` steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepTiming {
+    /// Steps per block.
+    pub steps_per_block: usize,
+    /// Wall-clock microseconds per step, one entry per block.
+    pub wall_us: Vec<f64>,
+    /// Thread CPU microseconds per step, one entry per block.
+    pub cpu_us: Vec<f64>,
+}
+
+/// Runs `blocks` blocks of `steps_per_block` training steps of `cfg` (from its seed's initial
+/// weights and batch order) without evaluation and times each block (for benchmarks; compare
+/// the reference's `--no-eval`).
+///
+/// ```
+/// use sam_mnist::{data::Mnist, train::*};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let sets = SampleSets::new(&m, 4).unwrap();
+/// let cfg = TrainConfig::new(Optimizer::Adam, 1e-3, 1, 0, 2, 4, None).unwrap();
+/// let t = time_steps(&cfg, &sets, 3, 5).unwrap();
+/// assert_eq!((t.wall_us.len(), t.steps_per_block), (3, 5));
+/// ```
+pub fn time_steps(
+    cfg: &TrainConfig,
+    sets: &SampleSets,
+    blocks: usize,
+    steps_per_block: usize,
+) -> Result<StepTiming> {
+    cfg.validate()?;
+    let mut params = Params::init(&SIZES, cfg.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    rng.set_stream(1);
+    let mut stepper = Stepper::new(cfg, &SIZES);
+    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
+    let mut batches = Vec::new();
+    let per_epoch = cfg.train_size / cfg.batch_size;
+    let mut out = StepTiming {
+        steps_per_block,
+        wall_us: Vec::new(),
+        cpu_us: Vec::new(),
+    };
+    for _ in 0..blocks {
+        while batches.len() < steps_per_block {
+            perm.shuffle(&mut rng);
+            batches.extend(
+                perm.chunks_exact(cfg.batch_size)
+                    .take(per_epoch)
+                    .map(|b| b.to_vec()),
+            );
+        }
+        let block: Vec<Vec<usize>> = batches.drain(..steps_per_block).collect();
+        let (t0, c0) = (Instant::now(), thread_cpu_s());
+        for (step, b) in block.iter().enumerate() {
+            let loss = stepper.step(params.flat_mut(), &sets.train, b);
+            if !loss.is_finite() {
+                return Err(MnistError::NonFinite {
+                    epoch: 0,
+                    step,
+                    loss: loss as f64,
+                    what: "timed minibatch loss",
+                });
+            }
+        }
+        let n = steps_per_block.max(1) as f64;
+        out.wall_us.push(t0.elapsed().as_secs_f64() * 1e6 / n);
+        out.cpu_us.push((thread_cpu_s() - c0) * 1e6 / n);
+    }
+    Ok(out)
+}

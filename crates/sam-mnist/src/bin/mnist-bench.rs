@@ -176,26 +176,12 @@ fn main() -> Result<()> {
         (Optimizer::Sam { rho: 0.2 }, jax::SAM_STEP_US),
         (Optimizer::Adam, jax::ADAM_STEP_US),
     ] {
-        let cfg = TrainConfig {
-            epochs: a.step_epochs,
-            ..TrainConfig::paper(opt, 0)
-        };
-        let out = train_with(&cfg, &sets, a.threads, |_| {})?;
-        let per: Vec<f64> = out
-            .rows
-            .windows(2)
-            .skip(1) // first epoch = warm-up
-            .map(|w| (w[1].wall_s - w[0].wall_s) / 100.0 * 1e6)
-            .collect();
-        let cpu: f64 = out.rows.last().unwrap().cpu_s / out.rows.last().unwrap().wall_s;
-        let per_cpu: Vec<f64> = out
-            .rows
-            .windows(2)
-            .skip(1)
-            .map(|w| (w[1].cpu_s - w[0].cpu_s) / 100.0 * 1e6)
-            .collect();
-        let (cmin, cmed) = stats(per_cpu);
-        let (min, med) = stats(per);
+        let cfg = TrainConfig::paper(opt, 0);
+        // one warm-up block, then `step_epochs` blocks of 100 steps, no evaluation
+        let t = sam_mnist::train::time_steps(&cfg, &sets, a.step_epochs + 1, 100)?;
+        let (min, med) = stats(t.wall_us[1..].to_vec());
+        let (cmin, cmed) = stats(t.cpu_us[1..].to_vec());
+        let cpu = t.cpu_us[1..].iter().sum::<f64>() / t.wall_us[1..].iter().sum::<f64>();
         let gflop = match opt {
             Optimizer::Sam { .. } => 53.0e-3,
             Optimizer::Adam => 26.0e-3,
