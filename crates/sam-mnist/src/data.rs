@@ -1,0 +1,412 @@
+//! MNIST IDX files: reading (raw or gzip), verification (magic, dimensions, length, SHA-256 of
+//! the decompressed bytes against the canonical values) and fetching from public mirrors.
+//!
+//! Lookup order (see [`LoadOptions`]): an explicit directory (`--data-dir`), the `SAM_MNIST_DIR`
+//! environment variable, then `data/mnist/` in the repository; when the repository directory
+//! lacks the files they are fetched from the mirrors (overridable with `SAM_MNIST_MIRRORS`, a
+//! comma-separated list of base URLs), verified, and written through a temporary file that is
+//! renamed into place, so no partial file is ever left behind.
+
+use crate::error::{MnistError, Result};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Pixels per image (28 x 28).
+pub const PIXELS: usize = 784;
+/// Number of classes.
+pub const CLASSES: usize = 10;
+
+/// One of the four canonical MNIST files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdxSpec {
+    /// File name without `.gz`.
+    pub name: &'static str,
+    /// What the file holds (for messages).
+    pub what: &'static str,
+    /// Dimensions in the IDX header.
+    pub dims: &'static [u32],
+    /// SHA-256 (hex) of the decompressed file.
+    pub sha256: &'static str,
+}
+
+impl IdxSpec {
+    /// The IDX magic number: `0x0000_08nn` (unsigned bytes, `nn` dimensions).
+    pub fn magic(&self) -> u32 {
+        0x0800 | self.dims.len() as u32
+    }
+    /// Decompressed file length: header plus payload.
+    pub fn file_len(&self) -> usize {
+        4 + 4 * self.dims.len() + self.dims.iter().map(|&d| d as usize).product::<usize>()
+    }
+}
+
+/// Training images.
+pub const TRAIN_IMAGES: IdxSpec = IdxSpec {
+    name: "train-images-idx3-ubyte",
+    what: "training images",
+    dims: &[60000, 28, 28],
+    sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+};
+/// Training labels.
+pub const TRAIN_LABELS: IdxSpec = IdxSpec {
+    name: "train-labels-idx1-ubyte",
+    what: "training labels",
+    dims: &[60000],
+    sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+};
+/// Test images.
+pub const TEST_IMAGES: IdxSpec = IdxSpec {
+    name: "t10k-images-idx3-ubyte",
+    what: "test images",
+    dims: &[10000, 28, 28],
+    sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+};
+/// Test labels.
+pub const TEST_LABELS: IdxSpec = IdxSpec {
+    name: "t10k-labels-idx1-ubyte",
+    what: "test labels",
+    dims: &[10000],
+    sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+};
+/// The four files, in the order train images, train labels, test images, test labels.
+pub const FILES: [IdxSpec; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
+
+/// Default mirrors (base URLs; `<name>.gz` is appended).
+pub const DEFAULT_MIRRORS: [&str; 2] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+];
+
+/// Environment variable naming the data directory.
+pub const ENV_DIR: &str = "SAM_MNIST_DIR";
+/// Environment variable overriding the mirror list (comma-separated base URLs).
+pub const ENV_MIRRORS: &str = "SAM_MNIST_MIRRORS";
+
+/// The MNIST data set: raw pixels (row-major, 784 bytes per image) and labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mnist {
+    /// Training images, `n_train * 784` bytes.
+    pub train_images: Vec<u8>,
+    /// Training labels, `n_train` values in `0..10`.
+    pub train_labels: Vec<u8>,
+    /// Test images, `n_test * 784` bytes.
+    pub test_images: Vec<u8>,
+    /// Test labels.
+    pub test_labels: Vec<u8>,
+}
+
+impl Mnist {
+    /// Builds a data set from raw parts (e.g. synthetic data), checking shapes and labels.
+    ///
+    /// ```
+    /// let m = sam_mnist::data::Mnist::from_parts(vec![0; 2 * 784], vec![3, 7], vec![255; 784], vec![1]).unwrap();
+    /// assert_eq!((m.n_train(), m.n_test()), (2, 1));
+    /// assert!(sam_mnist::data::Mnist::from_parts(vec![0; 784], vec![10], vec![], vec![]).is_err());
+    /// ```
+    pub fn from_parts(
+        train_images: Vec<u8>,
+        train_labels: Vec<u8>,
+        test_images: Vec<u8>,
+        test_labels: Vec<u8>,
+    ) -> Result<Self> {
+        for (what, imgs, labels) in [
+            ("train", &train_images, &train_labels),
+            ("test", &test_images, &test_labels),
+        ] {
+            if imgs.len() != labels.len() * PIXELS {
+                return Err(MnistError::InvalidData(format!(
+                    "{what} images have {} bytes, expected {} labels x 784 = {}",
+                    imgs.len(),
+                    labels.len(),
+                    labels.len() * PIXELS
+                )));
+            }
+            if let Some(&l) = labels.iter().find(|&&l| l as usize >= CLASSES) {
+                return Err(MnistError::InvalidData(format!(
+                    "{what} label {l} out of range, expected 0..=9"
+                )));
+            }
+        }
+        Ok(Mnist {
+            train_images,
+            train_labels,
+            test_images,
+            test_labels,
+        })
+    }
+    /// Number of training images.
+    pub fn n_train(&self) -> usize {
+        self.train_labels.len()
+    }
+    /// Number of test images.
+    pub fn n_test(&self) -> usize {
+        self.test_labels.len()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks decompressed IDX bytes against `spec` (magic, dimensions, length, SHA-256) and returns
+/// the payload. `path` is only used in error messages.
+///
+/// ```
+/// use sam_mnist::data::{verify_idx, TRAIN_LABELS};
+/// let err = verify_idx(&[0, 0, 8, 3], &TRAIN_LABELS, "x".as_ref()).unwrap_err();
+/// assert!(err.to_string().contains("magic"));
+/// ```
+pub fn verify_idx(bytes: &[u8], spec: &IdxSpec, path: &Path) -> Result<Vec<u8>> {
+    let nd = spec.dims.len();
+    let header = 4 + 4 * nd;
+    if bytes.len() < 4 {
+        return Err(MnistError::BadLength {
+            path: path.into(),
+            found: bytes.len(),
+            expected: spec.file_len(),
+        });
+    }
+    let magic = u32::from_be_bytes(bytes[0..4].try_into().unwrap());
+    if magic != spec.magic() {
+        return Err(MnistError::BadMagic {
+            path: path.into(),
+            what: spec.what,
+            found: magic,
+            expected: spec.magic(),
+        });
+    }
+    if bytes.len() < header {
+        return Err(MnistError::BadLength {
+            path: path.into(),
+            found: bytes.len(),
+            expected: spec.file_len(),
+        });
+    }
+    let dims: Vec<u32> = (0..nd)
+        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()))
+        .collect();
+    if dims != spec.dims {
+        return Err(MnistError::BadDims {
+            path: path.into(),
+            found: dims,
+            expected: spec.dims.to_vec(),
+        });
+    }
+    if bytes.len() != spec.file_len() {
+        return Err(MnistError::BadLength {
+            path: path.into(),
+            found: bytes.len(),
+            expected: spec.file_len(),
+        });
+    }
+    let found = hex(&Sha256::digest(bytes));
+    if found != spec.sha256 {
+        return Err(MnistError::Checksum {
+            path: path.into(),
+            found,
+            expected: spec.sha256.to_string(),
+        });
+    }
+    Ok(bytes[header..].to_vec())
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MnistError + '_ {
+    move |source| MnistError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn gunzip(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 5);
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(io_err(path))?;
+    Ok(out)
+}
+
+/// Reads one file from `dir` (`<name>` raw, else `<name>.gz`), verifies it and returns the payload.
+pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
+    let raw = dir.join(spec.name);
+    let gz = dir.join(format!("{}.gz", spec.name));
+    if raw.is_file() {
+        let bytes = std::fs::read(&raw).map_err(io_err(&raw))?;
+        verify_idx(&bytes, spec, &raw)
+    } else if gz.is_file() {
+        let bytes = std::fs::read(&gz).map_err(io_err(&gz))?;
+        verify_idx(&gunzip(&bytes, &gz)?, spec, &gz)
+    } else {
+        Err(MnistError::Missing {
+            file: spec.name.to_string(),
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+/// Whether `dir` holds all four files (in either form; not verified).
+pub fn has_files(dir: &Path) -> bool {
+    FILES
+        .iter()
+        .all(|s| dir.join(s.name).is_file() || dir.join(format!("{}.gz", s.name)).is_file())
+}
+
+/// Reads and verifies the four files in `dir`.
+pub fn load_dir(dir: &Path) -> Result<Mnist> {
+    let mut parts = FILES.iter().map(|s| read_idx(dir, s));
+    let (a, b, c, d) = (
+        parts.next().unwrap()?,
+        parts.next().unwrap()?,
+        parts.next().unwrap()?,
+        parts.next().unwrap()?,
+    );
+    Mnist::from_parts(a, b, c, d)
+}
+
+/// Where the data were found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The explicit `--data-dir`.
+    Explicit(PathBuf),
+    /// The `SAM_MNIST_DIR` environment variable.
+    Env(PathBuf),
+    /// `data/mnist/` in the repository (already present).
+    Repo(PathBuf),
+    /// Fetched into the repository directory now.
+    Fetched(PathBuf),
+}
+
+/// How to find (and possibly fetch) the data. Build with [`LoadOptions::new`] (reads the
+/// environment) or fill the fields directly (tests, for isolation from the environment).
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// `--data-dir`: used if given (must hold the files).
+    pub data_dir: Option<PathBuf>,
+    /// Value of `SAM_MNIST_DIR` if set: used next (must hold the files).
+    pub env_dir: Option<PathBuf>,
+    /// `data/mnist/` in the repository (the caller knows the workspace root).
+    pub repo_dir: PathBuf,
+    /// Base URLs tried in order when the repository directory lacks the files.
+    pub mirrors: Vec<String>,
+    /// Whether fetching is allowed at all.
+    pub allow_fetch: bool,
+}
+
+impl LoadOptions {
+    /// Options from `--data-dir`, the environment (`SAM_MNIST_DIR`, `SAM_MNIST_MIRRORS`) and the
+    /// repository's `data/mnist/` directory; fetching allowed.
+    ///
+    /// ```
+    /// let o = sam_mnist::data::LoadOptions::new(None, "data/mnist".into());
+    /// assert!(o.allow_fetch && !o.mirrors.is_empty());
+    /// ```
+    pub fn new(data_dir: Option<PathBuf>, repo_dir: PathBuf) -> Self {
+        let mirrors = match std::env::var(ENV_MIRRORS) {
+            Ok(s) if !s.trim().is_empty() => s
+                .split(',')
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect(),
+            _ => DEFAULT_MIRRORS.iter().map(|s| s.to_string()).collect(),
+        };
+        LoadOptions {
+            data_dir,
+            env_dir: std::env::var_os(ENV_DIR).map(PathBuf::from),
+            repo_dir,
+            mirrors,
+            allow_fetch: true,
+        }
+    }
+}
+
+/// Finds, verifies (and if needed fetches) the data; returns it with where it came from.
+///
+/// An explicit or environment directory must hold the files (an error says so otherwise); only
+/// the repository directory is filled by fetching.
+pub fn load(opts: &LoadOptions) -> Result<(Mnist, Source)> {
+    if let Some(d) = &opts.data_dir {
+        return Ok((load_dir(d)?, Source::Explicit(d.clone())));
+    }
+    if let Some(d) = &opts.env_dir {
+        return Ok((load_dir(d)?, Source::Env(d.clone())));
+    }
+    let d = &opts.repo_dir;
+    if has_files(d) || !opts.allow_fetch {
+        return Ok((load_dir(d)?, Source::Repo(d.clone())));
+    }
+    fetch(d, &opts.mirrors)?;
+    Ok((load_dir(d)?, Source::Fetched(d.clone())))
+}
+
+fn http_get(url: &str) -> Result<Vec<u8>> {
+    let http = |message: String| MnistError::Http {
+        url: url.to_string(),
+        message,
+    };
+    let mut resp = ureq::get(url).call().map_err(|e| http(e.to_string()))?;
+    let mut out = Vec::new();
+    resp.body_mut()
+        .as_reader()
+        .read_to_end(&mut out)
+        .map_err(|e| http(e.to_string()))?;
+    Ok(out)
+}
+
+/// Downloads every missing file of the four into `dir` from the first mirror that serves bytes
+/// that verify. Each file is written to a temporary file in `dir` and renamed into place only
+/// after verification.
+pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    for spec in &FILES {
+        if dir.join(spec.name).is_file() || dir.join(format!("{}.gz", spec.name)).is_file() {
+            continue;
+        }
+        let mut attempts = Vec::new();
+        let mut last = None;
+        let mut ok = None;
+        for m in mirrors {
+            let url = format!("{}/{}.gz", m.trim_end_matches('/'), spec.name);
+            let got = http_get(&url).and_then(|gz| {
+                let raw = gunzip(&gz, Path::new(&url))?;
+                verify_idx(&raw, spec, Path::new(&url))?;
+                Ok(gz)
+            });
+            match got {
+                Ok(gz) => {
+                    ok = Some(gz);
+                    break;
+                }
+                Err(e) => {
+                    attempts.push(format!("{url}: {e}"));
+                    last = Some(e);
+                }
+            }
+        }
+        let Some(gz) = ok else {
+            return Err(MnistError::FetchFailed {
+                file: spec.name.to_string(),
+                attempts,
+                last: Box::new(last.unwrap_or(MnistError::Http {
+                    url: String::new(),
+                    message: "no mirrors given".into(),
+                })),
+            });
+        };
+        let dest = dir.join(format!("{}.gz", spec.name));
+        let tmp = dir.join(format!(".{}.gz.part{}", spec.name, std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&gz)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &dest)
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(MnistError::Io {
+                path: dest,
+                source: e,
+            });
+        }
+    }
+    Ok(())
+}

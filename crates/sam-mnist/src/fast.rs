@@ -1,0 +1,349 @@
+//! The f32 hot path: minibatch loss and gradient with hand-written backprop, and the blocked
+//! evaluation pass. The first layer reads the inputs as sparse rows (exact: zero pixels add
+//! nothing), and its gradient only touches the rows of pixels that are nonzero in the batch.
+
+use crate::kernels::{self, MatRef};
+use crate::model::{layer_offsets, Params, Samples};
+
+/// Rows per evaluation block (activations of a block stay in cache).
+const EVAL_BLOCK: usize = 192;
+
+/// Softmax cross-entropy of one logit row: returns the loss and writes the probabilities.
+#[inline]
+fn softmax_ce(z: &[f32], y: usize, p: &mut [f32]) -> f32 {
+    let m = z.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let mut s = 0.0f32;
+    for &t in z {
+        s += (t - m).exp();
+    }
+    let lse = m + s.ln();
+    for (pv, &t) in p.iter_mut().zip(z) {
+        *pv = (t - lse).exp();
+    }
+    lse - z[y]
+}
+
+/// Index of the first maximum (like `argmax`).
+#[inline]
+fn argmax(z: &[f32]) -> usize {
+    let mut b = 0;
+    for (j, &t) in z.iter().enumerate() {
+        if t > z[b] {
+            b = j;
+        }
+    }
+    b
+}
+
+/// Scratch buffers and the gradient of one training run (single-threaded).
+pub(crate) struct Engine {
+    pub simd: bool,
+    sizes: Vec<usize>,
+    offs: Vec<(usize, usize)>,
+    cap: usize,
+    acts: Vec<Vec<f32>>,
+    deltas: Vec<Vec<f32>>,
+    probs: Vec<f32>,
+    /// Flat gradient; first-layer weight rows not in `active` are zero.
+    pub grad: Vec<f32>,
+    /// Input pixels nonzero somewhere in the last batch (sorted).
+    pub active: Vec<u32>,
+    mark: Vec<bool>,
+    group: kernels::GroupScratch,
+    /// The batch's inputs restricted to the active pixels, dense (rows x active).
+    xa: Vec<f32>,
+    prev_active: Vec<u32>,
+}
+
+impl Engine {
+    pub fn new(sizes: &[usize], cap: usize, with_grad: bool) -> Self {
+        let nl = sizes.len() - 1;
+        Engine {
+            simd: kernels::simd_available(),
+            sizes: sizes.to_vec(),
+            offs: layer_offsets(sizes),
+            cap,
+            acts: (0..nl).map(|l| vec![0.0; cap * sizes[l + 1]]).collect(),
+            deltas: (0..nl).map(|l| vec![0.0; cap * sizes[l + 1]]).collect(),
+            probs: vec![0.0; sizes[nl]],
+            grad: vec![
+                0.0;
+                if with_grad {
+                    crate::model::n_params(sizes)
+                } else {
+                    0
+                }
+            ],
+            active: Vec::new(),
+            mark: vec![false; sizes[0]],
+            group: kernels::GroupScratch::new(sizes[0]),
+            xa: Vec::new(),
+            prev_active: Vec::new(),
+        }
+    }
+
+    /// Ranges of the flat vector where the gradient may be nonzero: the active first-layer rows,
+    /// then everything from the first bias on.
+    pub fn segments(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let n1 = self.sizes[1];
+        let w0 = self.offs[0].0;
+        self.active
+            .iter()
+            .map(move |&k| w0 + k as usize * n1..w0 + (k as usize + 1) * n1)
+            .chain(std::iter::once(self.offs[0].1..self.grad.len()))
+    }
+
+    /// Forward pass of the rows `rows` of `samples`; activations in `self.acts`, logits last.
+    fn forward(&mut self, p: &[f32], samples: &Samples, rows: &[usize]) {
+        let m = rows.len();
+        let s = &self.sizes;
+        let (w0, b0) = self.offs[0];
+        let csr = &samples.csr;
+        if kernels::rowwise_sparse() {
+            let (w, b) = (&p[w0..b0], &p[b0..b0 + s[1]]);
+            let (ptr, idx, val) = (&csr.ptr, &csr.idx, &csr.val);
+            kernels::spmm(
+                self.simd,
+                rows,
+                ptr,
+                idx,
+                val,
+                w,
+                s[1],
+                b,
+                &mut self.acts[0],
+                s[1],
+            );
+        } else {
+            kernels::spmm_grouped(
+                self.simd,
+                rows,
+                &csr.ptr,
+                &csr.idx,
+                &csr.val,
+                &p[w0..b0],
+                s[1],
+                &p[b0..b0 + s[1]],
+                &mut self.acts[0],
+                s[1],
+                &mut self.group,
+            );
+        }
+        let nl = s.len() - 1;
+        for l in 0..nl {
+            if l > 0 {
+                let (wo, bo) = self.offs[l];
+                let (prev, cur) = self.acts.split_at_mut(l);
+                let a = MatRef {
+                    data: &prev[l - 1][..m * s[l]],
+                    rs: s[l],
+                    cs: 1,
+                };
+                kernels::gemm(
+                    self.simd,
+                    m,
+                    s[l + 1],
+                    s[l],
+                    a,
+                    &p[wo..bo],
+                    s[l + 1],
+                    Some(&p[bo..bo + s[l + 1]]),
+                    &mut cur[0],
+                    s[l + 1],
+                );
+            }
+            if l + 1 < nl {
+                for v in &mut self.acts[l][..m * s[l + 1]] {
+                    *v = v.max(0.0);
+                }
+            }
+        }
+    }
+
+    /// Mean loss over the rows `rows` and its gradient into `self.grad`.
+    pub fn loss_grad(&mut self, p: &[f32], samples: &Samples, rows: &[usize]) -> f32 {
+        let m = rows.len();
+        assert!(m > 0 && m <= self.cap);
+        let s = self.sizes.clone();
+        let nl = s.len() - 1;
+        let (w0, b0) = self.offs[0];
+        // this batch's nonzero pixels (sorted); rows of the previous batch's pixels that are not
+        // active now are cleared, the active ones are overwritten below
+        std::mem::swap(&mut self.active, &mut self.prev_active);
+        let csr = &samples.csr;
+        for &r in rows {
+            for &k in &csr.idx[csr.ptr[r]..csr.ptr[r + 1]] {
+                self.mark[k as usize] = true;
+            }
+        }
+        for &k in &self.prev_active {
+            if !self.mark[k as usize] {
+                self.grad[w0 + k as usize * s[1]..w0 + (k as usize + 1) * s[1]].fill(0.0);
+            }
+        }
+        self.active.clear();
+        for (k, mk) in self.mark.iter_mut().enumerate() {
+            if *mk {
+                self.active.push(k as u32);
+                *mk = false;
+            }
+        }
+        self.forward(p, samples, rows);
+        // output delta = (softmax - onehot) / m
+        let nc = s[nl];
+        let inv = 1.0 / m as f32;
+        let mut loss = 0.0f32;
+        for (t, &r) in rows.iter().enumerate() {
+            let y = samples.y()[r] as usize;
+            loss += softmax_ce(&self.acts[nl - 1][t * nc..(t + 1) * nc], y, &mut self.probs);
+            let d = &mut self.deltas[nl - 1][t * nc..(t + 1) * nc];
+            for (dv, &pv) in d.iter_mut().zip(&self.probs) {
+                *dv = pv * inv;
+            }
+            d[y] -= inv;
+        }
+        // backward through the dense layers
+        for l in (1..nl).rev() {
+            let (wo, bo) = self.offs[l];
+            let (n_in, n_out) = (s[l], s[l + 1]);
+            let a = MatRef {
+                data: &self.acts[l - 1][..m * n_in],
+                rs: 1,
+                cs: n_in,
+            };
+            kernels::gemm(
+                self.simd,
+                n_in,
+                n_out,
+                m,
+                a,
+                &self.deltas[l],
+                n_out,
+                None,
+                &mut self.grad[wo..bo],
+                n_out,
+            );
+            colsum(
+                &self.deltas[l][..m * n_out],
+                n_out,
+                &mut self.grad[bo..bo + n_out],
+            );
+            let (lo, hi) = self.deltas.split_at_mut(l);
+            kernels::backprop_input(
+                self.simd,
+                m,
+                n_in,
+                n_out,
+                &hi[0],
+                &p[wo..bo],
+                &self.acts[l - 1],
+                &mut lo[l - 1],
+            );
+        }
+        // first layer: gradient rows of the batch's nonzero pixels, sum_i x[i, k] delta1[i, :],
+        // as a GEMM over the batch's inputs gathered densely onto the active pixels
+        let n1 = s[1];
+        let u = self.active.len();
+        self.xa.clear();
+        self.xa.resize(m * u, 0.0);
+        for (t, &r) in rows.iter().enumerate() {
+            let (mut q, row) = (0, &mut self.xa[t * u..(t + 1) * u]);
+            for (&k, &v) in csr.idx[csr.ptr[r]..csr.ptr[r + 1]]
+                .iter()
+                .zip(&csr.val[csr.ptr[r]..csr.ptr[r + 1]])
+            {
+                while self.active[q] != k {
+                    q += 1;
+                }
+                row[q] = v;
+            }
+        }
+        let xt = MatRef {
+            data: &self.xa,
+            rs: 1,
+            cs: u,
+        };
+        let (d0, g) = (&self.deltas[0][..m * n1], &mut self.grad[w0..b0]);
+        kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, g, n1, &self.active);
+        colsum(&self.deltas[0][..m * n1], n1, &mut self.grad[b0..b0 + n1]);
+        loss * inv
+    }
+}
+
+/// `out[j] = sum_i d[i, j]` (rows in order).
+fn colsum(d: &[f32], n: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    for row in d.chunks(n) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+}
+
+/// Sum of losses and number of correct predictions over the rows `lo..hi`, one block at a time.
+fn eval_range(
+    params: &Params,
+    samples: &Samples,
+    lo: usize,
+    hi: usize,
+    simd: bool,
+) -> Vec<(f64, usize)> {
+    let sizes = params.sizes();
+    let mut eng = Engine::new(sizes, EVAL_BLOCK, false);
+    eng.simd = simd;
+    let nl = sizes.len() - 1;
+    let nc = sizes[nl];
+    let mut out = Vec::new();
+    let mut rows = Vec::with_capacity(EVAL_BLOCK);
+    let mut b = lo;
+    while b < hi {
+        let e = (b + EVAL_BLOCK).min(hi);
+        rows.clear();
+        rows.extend(b..e);
+        eng.forward(params.flat(), samples, &rows);
+        let mut loss = 0.0f64;
+        let mut correct = 0;
+        for (t, &r) in rows.iter().enumerate() {
+            let z = &eng.acts[nl - 1][t * nc..(t + 1) * nc];
+            let y = samples.y()[r] as usize;
+            loss += softmax_ce(z, y, &mut eng.probs) as f64;
+            correct += (argmax(z) == y) as usize;
+        }
+        out.push((loss, correct));
+        b = e;
+    }
+    out
+}
+
+/// Mean loss and accuracy over all `samples` (f32 forward, f64 sums). Blocks of fixed size are
+/// combined in order, so the result is identical for any `threads`.
+pub(crate) fn evaluate(params: &Params, samples: &Samples, threads: usize) -> (f64, f64) {
+    let n = samples.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let simd = kernels::simd_available();
+    let nblocks = n.div_ceil(EVAL_BLOCK);
+    let threads = threads.clamp(1, nblocks);
+    let per = nblocks.div_ceil(threads);
+    let parts: Vec<Vec<(f64, usize)>> = if threads == 1 {
+        vec![eval_range(params, samples, 0, n, simd)]
+    } else {
+        std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..threads)
+                .map(|t| {
+                    let lo = (t * per * EVAL_BLOCK).min(n);
+                    let hi = ((t + 1) * per * EVAL_BLOCK).min(n);
+                    sc.spawn(move || eval_range(params, samples, lo, hi, simd))
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    };
+    let (mut loss, mut correct) = (0.0, 0);
+    for (l, c) in parts.into_iter().flatten() {
+        loss += l;
+        correct += c;
+    }
+    (loss / n as f64, correct as f64 / n as f64)
+}

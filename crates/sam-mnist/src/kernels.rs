@@ -1,0 +1,824 @@
+//! f32 kernels of the hot path: dense GEMM with a bias row, sparse-rows x dense, masked
+//! `D W^T`, and the scatter of the first layer's gradient. Each has an AVX-512 version (used when
+//! the CPU has it, detected at run time) and a portable scalar version; both are tested against
+//! naive loops. Results are deterministic for a given machine (fixed summation order).
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+/// Whether the AVX-512 kernels are used (CPU support, unless `SAM_MNIST_NO_SIMD` is set).
+pub fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ON.get_or_init(|| {
+            std::env::var_os("SAM_MNIST_NO_SIMD").is_none() && is_x86_feature_detected!("avx512f")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the first layer uses the one-row-at-a-time sparse kernel instead of the grouped one
+/// (`SAM_MNIST_ROWWISE` set; for benchmarking, results are identical).
+pub fn rowwise_sparse() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SAM_MNIST_ROWWISE").is_some())
+}
+
+/// Strided read-only matrix: element `(r, c)` at `data[r * rs + c * cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// `C[i, j] = init[j] + sum_p A[i, p] * B[p, j]` for `i < m, j < n, p < k`; `B` row-major with
+/// leading dimension `ldb`, `C` with `ldc`; `init = None` means zero.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    simd: bool,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: &[f32],
+    ldb: usize,
+    init: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(a.data.len() > (m - 1) * a.rs + k.saturating_sub(1) * a.cs || k == 0);
+    assert!(k == 0 || b.len() >= (k - 1) * ldb + n);
+    assert!(c.len() >= (m - 1) * ldc + n);
+    if let Some(v) = init {
+        assert!(v.len() >= n);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: AVX-512F checked by the caller via simd_available(); bounds asserted above.
+        unsafe { avx512::gemm(m, n, k, a, b, ldb, init, c, ldc) };
+        return;
+    }
+    let _ = simd;
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        match init {
+            Some(v) => row.copy_from_slice(&v[..n]),
+            None => row.fill(0.0),
+        }
+        for p in 0..k {
+            let av = a.data[i * a.rs + p * a.cs];
+            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+                *cv += av * bv;
+            }
+        }
+    }
+}
+
+/// Sparse rows times dense: for each listed row `r` (CSR `ptr/idx/val`), `C[t, :] = bias +
+/// sum_nnz val * W[idx, :]`, `W` row-major `(in, n)`, output row `t` = position in `rows`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spmm(
+    simd: bool,
+    rows: &[usize],
+    ptr: &[usize],
+    idx: &[u32],
+    val: &[f32],
+    w: &[f32],
+    n: usize,
+    bias: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
+    assert!(bias.len() >= n && c.len() >= rows.len().saturating_sub(1) * ldc + n);
+    for &r in rows {
+        for &k in &idx[ptr[r]..ptr[r + 1]] {
+            assert!((k as usize + 1) * n <= w.len());
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: AVX-512F present; all indices checked above.
+        unsafe { avx512::spmm(rows, ptr, idx, val, w, n, bias, c, ldc) };
+        return;
+    }
+    let _ = simd;
+    for (t, &r) in rows.iter().enumerate() {
+        let out = &mut c[t * ldc..t * ldc + n];
+        out.copy_from_slice(&bias[..n]);
+        for (&k, &v) in idx[ptr[r]..ptr[r + 1]].iter().zip(&val[ptr[r]..ptr[r + 1]]) {
+            let wr = &w[k as usize * n..(k as usize + 1) * n];
+            for (o, &wv) in out.iter_mut().zip(wr) {
+                *o += v * wv;
+            }
+        }
+    }
+}
+
+/// `out[i, q] = (act[i, q] > 0) ? sum_j d[i, j] * w[q, j] : 0` for `i < m, q < n_in, j < n_out`
+/// (back-propagation through `x @ W` and a ReLU; `act` is the ReLU output).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backprop_input(
+    simd: bool,
+    m: usize,
+    n_in: usize,
+    n_out: usize,
+    d: &[f32],
+    w: &[f32],
+    act: &[f32],
+    out: &mut [f32],
+) {
+    assert!(d.len() >= m * n_out && w.len() >= n_in * n_out);
+    assert!(act.len() >= m * n_in && out.len() >= m * n_in);
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: AVX-512F present; lengths asserted above.
+        unsafe { avx512::backprop_input(m, n_in, n_out, d, w, act, out) };
+        return;
+    }
+    let _ = simd;
+    for i in 0..m {
+        for q in 0..n_in {
+            out[i * n_in + q] = if act[i * n_in + q] > 0.0 {
+                d[i * n_out..(i + 1) * n_out]
+                    .iter()
+                    .zip(&w[q * n_out..(q + 1) * n_out])
+                    .map(|(a, b)| a * b)
+                    .sum()
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+/// `C[crow[i], j] = sum_p A[i, p] * B[p, j]` for `i < crow.len()`: a GEMM whose output rows are
+/// scattered (the first layer's gradient rows of the batch's nonzero pixels).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_rows(
+    simd: bool,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    crow: &[u32],
+) {
+    let m = crow.len();
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(k == 0 || a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs);
+    assert!(k == 0 || b.len() >= (k - 1) * ldb + n);
+    assert!(crow.iter().all(|&r| (r as usize) * ldc + n <= c.len()));
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: AVX-512F present; bounds asserted above.
+        unsafe { avx512::gemm_rows(n, k, a, b, ldb, c, ldc, crow) };
+        return;
+    }
+    let _ = simd;
+    for (i, &r) in crow.iter().enumerate() {
+        let row = &mut c[r as usize * ldc..r as usize * ldc + n];
+        row.fill(0.0);
+        for p in 0..k {
+            let av = a.data[i * a.rs + p * a.cs];
+            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+                *cv += av * bv;
+            }
+        }
+    }
+}
+
+/// Scratch space of [`spmm_grouped`].
+pub(crate) struct GroupScratch {
+    pos: Vec<u32>,
+    union: Vec<u32>,
+    uoff: Vec<usize>,
+    a: Vec<f32>,
+    aoff: Vec<usize>,
+}
+
+impl GroupScratch {
+    pub fn new(dim: usize) -> Self {
+        GroupScratch {
+            pos: vec![u32::MAX; dim],
+            union: Vec::new(),
+            uoff: Vec::new(),
+            a: Vec::new(),
+            aoff: Vec::new(),
+        }
+    }
+}
+
+/// Same result as [`spmm`] (bit for bit on the SIMD path), computed in groups of rows that share
+/// each loaded row of `W` (faster when many rows are processed together).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spmm_grouped(
+    simd: bool,
+    rows: &[usize],
+    ptr: &[usize],
+    idx: &[u32],
+    val: &[f32],
+    w: &[f32],
+    n: usize,
+    bias: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    g: &mut GroupScratch,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        assert!(bias.len() >= n && c.len() >= rows.len().saturating_sub(1) * ldc + n);
+        for &r in rows {
+            for &k in &idx[ptr[r]..ptr[r + 1]] {
+                assert!((k as usize) < g.pos.len() && (k as usize + 1) * n <= w.len());
+            }
+        }
+        // SAFETY: AVX-512F present; indices and output size checked above.
+        unsafe { avx512::spmm_grouped(rows, ptr, idx, val, w, n, bias, c, ldc, g) };
+        return;
+    }
+    let _ = g;
+    spmm(simd, rows, ptr, idx, val, w, n, bias, c, ldc)
+}
+
+/// Defines an elementwise kernel twice: portable, and compiled with AVX-512 enabled so LLVM
+/// vectorizes it with 512-bit registers. Both versions do the same IEEE operations (no FMA
+/// contraction in Rust), so results are identical whichever runs.
+macro_rules! elementwise {
+    ($(#[$m:meta])* $name:ident ($($arg:ident : $ty:ty),*) $body:block) => {
+        $(#[$m])*
+        pub(crate) fn $name(simd: bool, $($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            unsafe fn wide($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: AVX-512F detected by the caller (simd_available()).
+                unsafe { wide($($arg),*) };
+                return;
+            }
+            let _ = simd;
+            body($($arg),*)
+        }
+    };
+}
+
+elementwise! {
+    /// `p <- p - lr * g`.
+    sgd_step(p: &mut [f32], g: &[f32], lr: f32) {
+        assert_eq!(p.len(), g.len());
+        for (pv, &gv) in p.iter_mut().zip(g) {
+            *pv -= lr * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// `p <- base - lr * g` (SAM's return from the perturbed point).
+    sgd_from(p: &mut [f32], base: &[f32], g: &[f32], lr: f32) {
+        assert!(p.len() == g.len() && base.len() == g.len());
+        for ((pv, &bv), &gv) in p.iter_mut().zip(base).zip(g) {
+            *pv = bv - lr * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// `p <- p + s * g` (SAM's climb), saving the old values into `saved`.
+    climb(p: &mut [f32], g: &[f32], s: f32, saved: &mut [f32]) {
+        assert!(p.len() == g.len() && saved.len() == g.len());
+        for ((pv, &gv), sv) in p.iter_mut().zip(g).zip(saved.iter_mut()) {
+            *sv = *pv;
+            *pv += s * gv;
+        }
+    }
+}
+
+elementwise! {
+    /// One Adam update (PyTorch form) with precomputed constants
+    /// `c = [b1, 1-b1, b2, 1-b2, lr/bc1, sqrt(bc2), eps]`.
+    adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: [f32; 7]) {
+        let [b1, c1, b2, c2, step, sbc2, eps] = c;
+        assert!(p.len() == g.len() && m.len() == g.len() && v.len() == g.len());
+        for (((pv, &gv), mv), vv) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *mv = b1 * *mv + c1 * gv;
+            *vv = b2 * *vv + c2 * gv * gv;
+            *pv -= step * *mv / (vv.sqrt() / sbc2 + eps);
+        }
+    }
+}
+
+/// Sum of squares in f64 (8 partial sums, fixed order).
+pub(crate) fn sumsq(g: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut it = g.chunks_exact(8);
+    for c in &mut it {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v as f64 * v as f64;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(it.remainder()) {
+        *a += v as f64 * v as f64;
+    }
+    acc.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::*;
+
+    #[inline(always)]
+    fn mask(rem: usize) -> __mmask16 {
+        if rem >= 16 {
+            0xffff
+        } else {
+            ((1u32 << rem) - 1) as __mmask16
+        }
+    }
+
+    /// Micro-kernel: `MR` rows x 32 columns (two masked vectors).
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kern<const MR: usize, const IND: bool, const INDC: bool>(
+        k: usize,
+        a: *const f32,
+        rsa: usize,
+        csa: usize,
+        b: *const f32,
+        ldb: usize,
+        bidx: *const u32,
+        init: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        cidx: *const u32,
+        m0: __mmask16,
+        m1: __mmask16,
+    ) {
+        let (i0, i1) = if init.is_null() {
+            (_mm512_setzero_ps(), _mm512_setzero_ps())
+        } else {
+            (
+                _mm512_maskz_loadu_ps(m0, init),
+                _mm512_maskz_loadu_ps(m1, init.wrapping_add(16)),
+            )
+        };
+        let mut acc = [[i0, i1]; MR];
+        for p in 0..k {
+            let row = if IND {
+                *bidx.wrapping_add(p) as usize
+            } else {
+                p
+            };
+            let bp = b.wrapping_add(row * ldb);
+            let b0 = _mm512_maskz_loadu_ps(m0, bp);
+            let b1 = _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16));
+            let ap = a.wrapping_add(p * csa);
+            for (r, ac) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ap.wrapping_add(r * rsa));
+                ac[0] = _mm512_fmadd_ps(av, b0, ac[0]);
+                ac[1] = _mm512_fmadd_ps(av, b1, ac[1]);
+            }
+        }
+        for (r, ac) in acc.iter().enumerate() {
+            let row = if INDC {
+                *cidx.wrapping_add(r) as usize
+            } else {
+                r
+            };
+            let cp = c.wrapping_add(row * ldc);
+            _mm512_mask_storeu_ps(cp, m0, ac[0]);
+            _mm512_mask_storeu_ps(cp.wrapping_add(16), m1, ac[1]);
+        }
+    }
+
+    const MR: usize = 12;
+
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef,
+        b: &[f32],
+        ldb: usize,
+        init: Option<&[f32]>,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        let ap = a.data.as_ptr();
+        let bp = b.as_ptr();
+        let cp = c.as_mut_ptr();
+        let mut j = 0;
+        while j < n {
+            let m0 = mask(n - j);
+            let m1 = mask((n - j).saturating_sub(16));
+            let ip = init.map_or(std::ptr::null(), |v| v.as_ptr().wrapping_add(j));
+            let mut i = 0;
+            while i < m {
+                let mr = (m - i).min(MR);
+                let (a0, c0) = (ap.wrapping_add(i * a.rs), cp.wrapping_add(i * ldc + j));
+                let b0 = bp.wrapping_add(j);
+                macro_rules! go {
+                    ($($r:literal)*) => {
+                        match mr {
+                            $($r => kern::<$r, false, false>(k, a0, a.rs, a.cs, b0, ldb, std::ptr::null(), ip, c0, ldc, std::ptr::null(), m0, m1),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                i += mr;
+            }
+            j += 32;
+        }
+    }
+
+    /// Sparse rows in groups of up to 12: each group's nonzero pixels (union, ascending) are
+    /// gathered into a small dense block and multiplied with the matching rows of `W` by the
+    /// GEMM micro-kernel, so each loaded row of `W` serves 12 samples. All groups are prepared
+    /// first, then each 32-column panel of `W` is used by every group while it is in cache. The
+    /// sum runs over the union in ascending pixel order and the extra terms are exact zeros, so
+    /// the result equals the one-row-at-a-time kernel bit for bit.
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn spmm_grouped(
+        rows: &[usize],
+        ptr: &[usize],
+        idx: &[u32],
+        val: &[f32],
+        w: &[f32],
+        n: usize,
+        bias: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+        g: &mut GroupScratch,
+    ) {
+        let dim = g.pos.len();
+        g.union.clear();
+        g.uoff.clear();
+        g.a.clear();
+        g.aoff.clear();
+        for grp in rows.chunks(MR) {
+            for &r in grp {
+                for &k in &idx[ptr[r]..ptr[r + 1]] {
+                    g.pos[k as usize] = 0;
+                }
+            }
+            let u0 = g.union.len();
+            for k in 0..dim {
+                if g.pos[k] == 0 {
+                    g.pos[k] = (g.union.len() - u0) as u32;
+                    g.union.push(k as u32);
+                }
+            }
+            let u = g.union.len() - u0;
+            let a0 = g.a.len();
+            g.a.resize(a0 + grp.len() * u, 0.0);
+            for (t, &r) in grp.iter().enumerate() {
+                for q in ptr[r]..ptr[r + 1] {
+                    g.a[a0 + t * u + g.pos[idx[q] as usize] as usize] = val[q];
+                }
+            }
+            for &k in &g.union[u0..] {
+                g.pos[k as usize] = u32::MAX;
+            }
+            g.uoff.push(u0);
+            g.aoff.push(a0);
+        }
+        g.uoff.push(g.union.len());
+        let (bp, cp) = (w.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j < n {
+            let m0 = mask(n - j);
+            let m1 = mask((n - j).saturating_sub(16));
+            let b0 = bp.wrapping_add(j);
+            let init = bias.as_ptr().wrapping_add(j);
+            for (gi, grp) in rows.chunks(MR).enumerate() {
+                let (u0, u) = (g.uoff[gi], g.uoff[gi + 1] - g.uoff[gi]);
+                let ap = g.a.as_ptr().wrapping_add(g.aoff[gi]);
+                let ip = g.union.as_ptr().wrapping_add(u0);
+                let c0 = cp.wrapping_add(gi * MR * ldc + j);
+                let z = std::ptr::null();
+                macro_rules! go {
+                    ($($r:literal)*) => {
+                        match grp.len() {
+                            $($r => kern::<$r, true, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, z, m0, m1),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+            }
+            j += 32;
+        }
+    }
+
+    /// `C[crow[i], j] = sum_p A[i, p] * B[p, j]` (output rows scattered by `crow`).
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_rows(
+        n: usize,
+        k: usize,
+        a: MatRef,
+        b: &[f32],
+        ldb: usize,
+        c: &mut [f32],
+        ldc: usize,
+        crow: &[u32],
+    ) {
+        let m = crow.len();
+        let (ap, bp, cp) = (a.data.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut j = 0;
+        while j < n {
+            let m0 = mask(n - j);
+            let m1 = mask((n - j).saturating_sub(16));
+            let mut i = 0;
+            while i < m {
+                let mr = (m - i).min(MR);
+                let a0 = ap.wrapping_add(i * a.rs);
+                let (b0, c0) = (bp.wrapping_add(j), cp.wrapping_add(j));
+                let ci = crow.as_ptr().wrapping_add(i);
+                let (z, zf) = (std::ptr::null::<u32>(), std::ptr::null::<f32>());
+                macro_rules! go {
+                    ($($r:literal)*) => {
+                        match mr {
+                            $($r => kern::<$r, false, true>(k, a0, a.rs, a.cs, b0, ldb, z, zf, c0, ldc, ci, m0, m1),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                i += mr;
+            }
+            j += 32;
+        }
+    }
+
+    const NV: usize = 8; // vectors per column chunk of the sparse kernel (128 columns)
+
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn spmm(
+        rows: &[usize],
+        ptr: &[usize],
+        idx: &[u32],
+        val: &[f32],
+        w: &[f32],
+        n: usize,
+        bias: &[f32],
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        let wp = w.as_ptr();
+        let cp = c.as_mut_ptr();
+        let mut j = 0;
+        while j < n {
+            let mut ms = [0 as __mmask16; NV];
+            for (v, mv) in ms.iter_mut().enumerate() {
+                *mv = mask((n - j).saturating_sub(16 * v));
+            }
+            let mut bv = [_mm512_setzero_ps(); NV];
+            for v in 0..NV {
+                bv[v] = _mm512_maskz_loadu_ps(ms[v], bias.as_ptr().wrapping_add(j + 16 * v));
+            }
+            for (t, &r) in rows.iter().enumerate() {
+                let mut acc = bv;
+                let (s, e) = (ptr[r], ptr[r + 1]);
+                for q in s..e {
+                    let k = *idx.get_unchecked(q) as usize;
+                    let x = _mm512_set1_ps(*val.get_unchecked(q));
+                    let wr = wp.wrapping_add(k * n + j);
+                    for v in 0..NV {
+                        let wv = _mm512_maskz_loadu_ps(ms[v], wr.wrapping_add(16 * v));
+                        acc[v] = _mm512_fmadd_ps(x, wv, acc[v]);
+                    }
+                }
+                let out = cp.wrapping_add(t * ldc + j);
+                for v in 0..NV {
+                    _mm512_mask_storeu_ps(out.wrapping_add(16 * v), ms[v], acc[v]);
+                }
+            }
+            j += 16 * NV;
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn dots<const MB: usize>(
+        n_in: usize,
+        n_out: usize,
+        d: *const f32,
+        w: *const f32,
+        act: *const f32,
+        out: *mut f32,
+    ) {
+        for q in 0..n_in {
+            let mut any = false;
+            for i in 0..MB {
+                any |= *act.wrapping_add(i * n_in + q) > 0.0;
+            }
+            if !any {
+                for i in 0..MB {
+                    *out.wrapping_add(i * n_in + q) = 0.0;
+                }
+                continue;
+            }
+            let mut acc = [_mm512_setzero_ps(); MB];
+            let wr = w.wrapping_add(q * n_out);
+            let mut j = 0;
+            while j < n_out {
+                let mk = mask(n_out - j);
+                let wv = _mm512_maskz_loadu_ps(mk, wr.wrapping_add(j));
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let dv = _mm512_maskz_loadu_ps(mk, d.wrapping_add(i * n_out + j));
+                    *a = _mm512_fmadd_ps(dv, wv, *a);
+                }
+                j += 16;
+            }
+            for (i, a) in acc.iter().enumerate() {
+                *out.wrapping_add(i * n_in + q) = if *act.wrapping_add(i * n_in + q) > 0.0 {
+                    _mm512_reduce_add_ps(*a)
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn backprop_input(
+        m: usize,
+        n_in: usize,
+        n_out: usize,
+        d: &[f32],
+        w: &[f32],
+        act: &[f32],
+        out: &mut [f32],
+    ) {
+        const MB: usize = 8;
+        let mut i = 0;
+        while i < m {
+            let mb = (m - i).min(MB);
+            let (dp, ap, op) = (
+                d.as_ptr().wrapping_add(i * n_out),
+                act.as_ptr().wrapping_add(i * n_in),
+                out.as_mut_ptr().wrapping_add(i * n_in),
+            );
+            macro_rules! go {
+                ($($r:literal)*) => {
+                    match mb {
+                        $($r => dots::<$r>(n_in, n_out, dp, w.as_ptr(), ap, op),)*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            go!(1 2 3 4 5 6 7 8);
+            i += mb;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn rnd(n: usize, seed: u64, zeros: f64) -> Vec<f32> {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| {
+                if r.random_bool(zeros) {
+                    0.0
+                } else {
+                    r.random_range(-1.0f32..1.0)
+                }
+            })
+            .collect()
+    }
+
+    fn modes() -> Vec<bool> {
+        if simd_available() {
+            vec![false, true]
+        } else {
+            vec![false]
+        }
+    }
+
+    #[test]
+    fn gemm_matches_naive_for_all_shapes_and_strides() {
+        for simd in modes() {
+            for &(m, n, k) in &[
+                (1, 1, 1),
+                (13, 33, 7),
+                (10, 300, 500),
+                (25, 10, 3),
+                (3, 47, 0),
+            ] {
+                for trans in [false, true] {
+                    let a = rnd(m * k + 1, 1, 0.3);
+                    let b = rnd(k * n + 5, 2, 0.0);
+                    let bias = rnd(n, 3, 0.0);
+                    let (rs, cs) = if trans { (1, m) } else { (k, 1) };
+                    let mut c = vec![f32::NAN; m * (n + 2)];
+                    let amat = MatRef { data: &a, rs, cs };
+                    gemm(simd, m, n, k, amat, &b, n, Some(&bias), &mut c, n + 2);
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut s = bias[j] as f64;
+                            for p in 0..k {
+                                s += a[i * rs + p * cs] as f64 * b[p * n + j] as f64;
+                            }
+                            let got = c[i * (n + 2) + j] as f64;
+                            assert!(
+                                (got - s).abs() < 1e-4 * (1.0 + s.abs()),
+                                "{simd} {m}x{n}x{k}"
+                            );
+                        }
+                        assert!(c[i * (n + 2) + n].is_nan(), "wrote past n");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spmm_and_backprop_input_match_naive() {
+        for simd in modes() {
+            let (rows_n, n_in, n) = (7, 50, 141);
+            let x = rnd(rows_n * n_in, 4, 0.8);
+            let s = crate::model::Samples::new(x.clone(), vec![0; rows_n], n_in).unwrap();
+            let w = rnd(n_in * n, 5, 0.0);
+            let bias = rnd(n, 6, 0.0);
+            let rows = [3usize, 0, 6];
+            let mut c = vec![0.0; rows.len() * n];
+            spmm(
+                simd, &rows, &s.csr.ptr, &s.csr.idx, &s.csr.val, &w, n, &bias, &mut c, n,
+            );
+            for (t, &r) in rows.iter().enumerate() {
+                for j in 0..n {
+                    let mut e = bias[j] as f64;
+                    for k in 0..n_in {
+                        e += x[r * n_in + k] as f64 * w[k * n + j] as f64;
+                    }
+                    assert!((c[t * n + j] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
+                }
+            }
+            // backprop_input with m = 11 (crosses the 8-row block)
+            let (m, n_out) = (11, 37);
+            let d = rnd(m * n_out, 7, 0.0);
+            let w2 = rnd(n * n_out, 8, 0.0);
+            let act = rnd(m * n, 9, 0.5)
+                .iter()
+                .map(|v| v.max(0.0))
+                .collect::<Vec<_>>();
+            let mut out = vec![f32::NAN; m * n];
+            backprop_input(simd, m, n, n_out, &d, &w2, &act, &mut out);
+            for i in 0..m {
+                for q in 0..n {
+                    let e: f64 = if act[i * n + q] > 0.0 {
+                        (0..n_out)
+                            .map(|j| d[i * n_out + j] as f64 * w2[q * n_out + j] as f64)
+                            .sum()
+                    } else {
+                        0.0
+                    };
+                    assert!((out[i * n + q] as f64 - e).abs() < 1e-4 * (1.0 + e.abs()));
+                }
+            }
+            // scattered-row GEMM: rows 5, 0, 2 of a 6-row output
+            let crow = [5u32, 0, 2];
+            let xa = rnd(4 * 3, 10, 0.3);
+            let bb = rnd(4 * 37, 11, 0.0);
+            let mut cc = vec![7.0f32; 6 * 37];
+            let at = MatRef {
+                data: &xa,
+                rs: 1,
+                cs: 3,
+            };
+            gemm_rows(simd, 37, 4, at, &bb, 37, &mut cc, 37, &crow);
+            for (i, &r) in crow.iter().enumerate() {
+                for j in 0..37 {
+                    let e: f64 = (0..4)
+                        .map(|p| xa[p * 3 + i] as f64 * bb[p * 37 + j] as f64)
+                        .sum();
+                    assert!((cc[r as usize * 37 + j] as f64 - e).abs() < 1e-5);
+                }
+            }
+            assert!(cc[37..74].iter().all(|&v| v == 7.0), "untouched rows stay");
+        }
+    }
+}
