@@ -22,11 +22,14 @@ enum Command {
     Toy(cli::toy::Args),
     /// Sharpness κ_ρ (Definition 1): exact global maximum over the ρ-ball, and its estimates.
     Sharpness(cli::sharpness::Args),
+    /// The review's MNIST protocol (section 2.3.2) for one optimizer and seed.
+    Train(cli::train::Args),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Toy(a) => cli::toy::run(a),
         Command::Sharpness(a) => cli::sharpness::run(a),
+        Command::Train(a) => cli::train::run(a),
     }
 }

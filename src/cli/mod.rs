@@ -3,6 +3,7 @@
 
 pub mod sharpness;
 pub mod toy;
+pub mod train;
 
 use anyhow::{Context, Result};
 

@@ -1,0 +1,165 @@
+//! `samlab train`: the review's MNIST protocol (section 2.3.2) for one optimizer and seed.
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use sam_mnist::data::{load, LoadOptions};
+use sam_mnist::train::{train, Optimizer, TrainConfig};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The optimizers of the protocol.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OptName {
+    /// Plain SGD (default lr 0.01, 150 epochs).
+    Sgd,
+    /// Adam 0.9/0.999, eps 1e-8 (default lr 3e-4, 150 epochs).
+    Adam,
+    /// SAM with base SGD (default lr 0.01, rho 0.2, 75 epochs).
+    Sam,
+}
+
+/// Arguments of `samlab train`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The optimizer.
+    #[arg(long, value_enum)]
+    pub optimizer: OptName,
+    /// Learning rate [default: the paper's for the optimizer].
+    #[arg(long, allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// SAM radius ρ (SAM only) [default: 0.2].
+    #[arg(long, allow_hyphen_values = true)]
+    pub rho: Option<f64>,
+    /// Epochs [default: 150, SAM 75, i.e. 15000 gradient evaluations].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seed of the initial weights and of the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+    /// Number of training images (the first ones).
+    #[arg(long, default_value_t = 1000)]
+    pub train_size: usize,
+    /// SAM's m-sharpness: one perturbation per chunk of m samples of each batch.
+    #[arg(long)]
+    pub m_sharpness: Option<usize>,
+    /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then data/mnist, fetched if missing].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Write one row per epoch to this CSV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `--json` summary.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// The run's configuration.
+    pub config: TrainConfig,
+    /// Final mean training loss.
+    pub train_loss: f64,
+    /// Final training accuracy.
+    pub train_acc: f64,
+    /// Final mean test loss.
+    pub test_loss: f64,
+    /// Final test accuracy.
+    pub test_acc: f64,
+    /// test_loss − train_loss.
+    pub gap: f64,
+    /// Gradient evaluations (a SAM step counts 2).
+    pub grad_evals: usize,
+    /// Wall seconds spent training (evaluation excluded).
+    pub wall_s: f64,
+    /// CPU seconds spent training (evaluation excluded).
+    pub cpu_s: f64,
+}
+
+/// Builds the validated configuration from the flags.
+pub fn config(a: &Args) -> Result<TrainConfig> {
+    let optimizer = match a.optimizer {
+        OptName::Sgd | OptName::Adam if a.rho.is_some() => {
+            bail!("--rho applies to --optimizer sam only: drop it or use sam")
+        }
+        OptName::Sgd => Optimizer::Sgd,
+        OptName::Adam => Optimizer::Adam,
+        OptName::Sam => Optimizer::Sam {
+            rho: a.rho.unwrap_or(0.2),
+        },
+    };
+    let paper = TrainConfig::paper(optimizer, a.seed);
+    Ok(TrainConfig::new(
+        optimizer,
+        a.lr.unwrap_or(paper.lr),
+        a.epochs.unwrap_or(paper.epochs),
+        a.seed,
+        a.batch_size,
+        a.train_size,
+        a.m_sharpness,
+    )?)
+}
+
+/// Fails early, before any training, when `path` cannot be written.
+fn check_writable(path: &std::path::Path) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let probe = dir.join(format!(".samlab-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write --out {}: the folder {} is missing or not writable", path.display(), dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Runs `samlab train`.
+pub fn run(a: Args) -> Result<()> {
+    let cfg = config(&a)?;
+    if let Some(out) = &a.out {
+        check_writable(out)?;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (data, _) = load(&LoadOptions::new(a.data_dir.clone(), root.join("data/mnist")))?;
+    let pb = ProgressBar::new(cfg.epochs as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] epoch {pos}/{len} {elapsed_precise} eta {eta}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
+    let out = train(&cfg, &data, |r| {
+        if r.epoch > 0 {
+            pb.inc(1);
+        }
+    })?;
+    pb.finish_and_clear();
+    if let Some(path) = &a.out {
+        sam_results::write_csv(path, &out.rows)?;
+    }
+    let last = out.rows.last().context("a run has at least its epoch-0 row")?;
+    let s = Summary {
+        config: cfg,
+        train_loss: last.train_loss,
+        train_acc: last.train_acc,
+        test_loss: last.test_loss,
+        test_acc: last.test_acc,
+        gap: last.gap,
+        grad_evals: last.grad_evals,
+        wall_s: last.wall_s,
+        cpu_s: last.cpu_s,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!(
+            "{} lr {} seed {}: train loss {:.4}, test loss {:.4}, test acc {:.4}, gap {:.4}, {} gradient evaluations, {:.1} s training",
+            s.config.optimizer.name(), s.config.lr, s.config.seed, s.train_loss, s.test_loss, s.test_acc, s.gap, s.grad_evals, s.wall_s
+        );
+    }
+    Ok(())
+}
