@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Every experiment, in the order they run.
-const ALL: &[&str] = &["fig1", "fig2", "sharpness"];
+const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence"];
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +21,7 @@ const ALL: &[&str] = &["fig1", "fig2", "sharpness"];
     about = "Regenerate results/, figures/ and the tables in notebooks-md/"
 )]
 struct Args {
-    /// Comma-separated subset of: fig1, fig2, sharpness.
+    /// Comma-separated subset of: fig1, fig2, sharpness, convergence.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
@@ -141,6 +141,12 @@ fn main() -> Result<()> {
                     &report(pipeline::sharpness::REPORT),
                     &pipeline::sharpness::sections(&paths)?,
                 )?;
+            }
+            "convergence" => {
+                pipeline::convergence::run(&paths, args.quick, &cb)?;
+                progress.finish();
+                pipeline::convergence::draw(&paths)?;
+                pipeline::update_report(&report(pipeline::convergence::REPORT), &pipeline::convergence::sections(&paths)?)?;
             }
             _ => unreachable!("checked above"),
         }

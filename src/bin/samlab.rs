@@ -24,6 +24,8 @@ enum Command {
     Sharpness(cli::sharpness::Args),
     /// The review's MNIST protocol (section 2.3.2) for one optimizer and seed.
     Train(cli::train::Args),
+    /// Theorem 2 (convergence with decaying η, ρ) and the constant-ρ floor on a quadratic.
+    Converge(cli::converge::Args),
 }
 
 fn main() -> Result<()> {
@@ -31,5 +33,6 @@ fn main() -> Result<()> {
         Command::Toy(a) => cli::toy::run(a),
         Command::Sharpness(a) => cli::sharpness::run(a),
         Command::Train(a) => cli::train::run(a),
+        Command::Converge(a) => cli::converge::run(a),
     }
 }

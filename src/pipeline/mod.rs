@@ -4,6 +4,7 @@
 //! SVG) and `sections` (results → the generated parts of its report). `draw` and `sections` only
 //! read result files, so the committed report can be checked against the committed results.
 
+pub mod convergence;
 pub mod sharpness;
 pub mod toy;
 
