@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Every experiment, in the order they run.
-const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence"];
+const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence", "pacbayes"];
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +21,7 @@ const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence"];
     about = "Regenerate results/, figures/ and the tables in notebooks-md/"
 )]
 struct Args {
-    /// Comma-separated subset of: fig1, fig2, sharpness, convergence.
+    /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
@@ -86,8 +86,17 @@ fn prepare_out(root: &Path, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
     let root = repo_root();
     let selected: Vec<String> = if args.only.is_empty() {
         ALL.iter().map(|s| s.to_string()).collect()
@@ -146,7 +155,19 @@ fn main() -> Result<()> {
                 pipeline::convergence::run(&paths, args.quick, &cb)?;
                 progress.finish();
                 pipeline::convergence::draw(&paths)?;
-                pipeline::update_report(&report(pipeline::convergence::REPORT), &pipeline::convergence::sections(&paths)?)?;
+                pipeline::update_report(
+                    &report(pipeline::convergence::REPORT),
+                    &pipeline::convergence::sections(&paths)?,
+                )?;
+            }
+            "pacbayes" => {
+                pipeline::pacbayes::run(&paths, args.quick, &cb)?;
+                progress.finish();
+                pipeline::pacbayes::draw(&paths)?;
+                pipeline::update_report(
+                    &report(pipeline::pacbayes::REPORT),
+                    &pipeline::pacbayes::sections(&paths)?,
+                )?;
             }
             _ => unreachable!("checked above"),
         }

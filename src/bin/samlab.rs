@@ -26,13 +26,27 @@ enum Command {
     Train(cli::train::Args),
     /// Theorem 2 (convergence with decaying η, ρ) and the constant-ρ floor on a quadratic.
     Converge(cli::converge::Args),
+    /// PAC-Bayes quantities of section 2.2: Theorem 1's complexity term, kl-inverse, Gaussian KL.
+    Bound(cli::bound::Args),
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace even if RUST_BACKTRACE is set.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
         Command::Toy(a) => cli::toy::run(a),
         Command::Sharpness(a) => cli::sharpness::run(a),
         Command::Train(a) => cli::train::run(a),
         Command::Converge(a) => cli::converge::run(a),
+        Command::Bound(a) => cli::bound::run(a),
     }
 }

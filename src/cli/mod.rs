@@ -1,6 +1,7 @@
 //! The `samlab` subcommands, one module each: clap arguments and a `run` function that prints
 //! human-readable text or, with `--json`, the contract of DESIGN.md on stdout.
 
+pub mod bound;
 pub mod converge;
 pub mod sharpness;
 pub mod toy;

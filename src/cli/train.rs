@@ -111,8 +111,13 @@ fn check_writable(path: &std::path::Path) -> Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     let probe = dir.join(format!(".samlab-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("cannot write --out {}: the folder {} is missing or not writable", path.display(), dir.display()))?;
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "cannot write --out {}: the folder {} is missing or not writable",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -124,12 +129,17 @@ pub fn run(a: Args) -> Result<()> {
         check_writable(out)?;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let (data, _) = load(&LoadOptions::new(a.data_dir.clone(), root.join("data/mnist")))?;
+    let (data, _) = load(&LoadOptions::new(
+        a.data_dir.clone(),
+        root.join("data/mnist"),
+    ))?;
     let pb = ProgressBar::new(cfg.epochs as u64);
     pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] epoch {pos}/{len} {elapsed_precise} eta {eta}")
-            .expect("template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] epoch {pos}/{len} {elapsed_precise} eta {eta}",
+        )
+        .expect("template")
+        .progress_chars("=> "),
     );
     pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
     let out = train(&cfg, &data, |r| {
@@ -141,7 +151,10 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(path) = &a.out {
         sam_results::write_csv(path, &out.rows)?;
     }
-    let last = out.rows.last().context("a run has at least its epoch-0 row")?;
+    let last = out
+        .rows
+        .last()
+        .context("a run has at least its epoch-0 row")?;
     let s = Summary {
         config: cfg,
         train_loss: last.train_loss,
