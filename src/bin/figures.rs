@@ -12,7 +12,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Every experiment, in the order they run.
-const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence", "pacbayes"];
+const ALL: &[&str] = &[
+    "fig1",
+    "fig2",
+    "sharpness",
+    "convergence",
+    "pacbayes",
+    "mnist",
+];
+
+/// Names accepted by `--only` for an experiment: fig3, fig4 and fig5 all come from `mnist`.
+fn canonical(name: &str) -> &str {
+    match name {
+        "fig3" | "fig4" | "fig5" => "mnist",
+        other => other,
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +36,7 @@ const ALL: &[&str] = &["fig1", "fig2", "sharpness", "convergence", "pacbayes"];
     about = "Regenerate results/, figures/ and the tables in notebooks-md/"
 )]
 struct Args {
-    /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes.
+    /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes, mnist (alias fig3, fig4, fig5).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
@@ -98,19 +113,20 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> Result<()> {
     let root = repo_root();
-    let selected: Vec<String> = if args.only.is_empty() {
-        ALL.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.only.clone()
-    };
-    for s in &selected {
-        if !ALL.contains(&s.as_str()) {
+    for s in &args.only {
+        if !ALL.contains(&canonical(s)) {
             bail!(
-                "unknown experiment '{s}' in --only: choose from {}",
+                "unknown experiment '{s}' in --only: choose from {}, fig3, fig4, fig5",
                 ALL.join(", ")
             );
         }
     }
+    // In ALL's order, each once.
+    let selected: Vec<String> = ALL
+        .iter()
+        .filter(|e| args.only.is_empty() || args.only.iter().any(|s| canonical(s) == **e))
+        .map(|s| s.to_string())
+        .collect();
     let out = match (&args.out, args.quick) {
         (Some(o), _) => o.clone(),
         (None, true) => root.join("target/quick"),
@@ -167,6 +183,19 @@ fn run(args: Args) -> Result<()> {
                 pipeline::update_report(
                     &report(pipeline::pacbayes::REPORT),
                     &pipeline::pacbayes::sections(&paths)?,
+                )?;
+            }
+            "mnist" => {
+                pipeline::mnist::run(&paths, &root, args.quick, &cb)?;
+                progress.finish();
+                pipeline::mnist::draw(&paths)?;
+                pipeline::update_report(
+                    &report(pipeline::mnist::REPORT),
+                    &pipeline::mnist::sections(&paths)?,
+                )?;
+                pipeline::update_report(
+                    &report(pipeline::mnist::PACBAYES_REPORT),
+                    &pipeline::mnist::pacbayes_sections(&paths)?,
                 )?;
             }
             _ => unreachable!("checked above"),

@@ -5,6 +5,7 @@
 //! read result files, so the committed report can be checked against the committed results.
 
 pub mod convergence;
+pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
