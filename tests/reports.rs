@@ -58,3 +58,18 @@ fn sharpness_report_matches_committed_results() {
         sam_results::read_json(&repo().results.join("sharpness/meta.json")).unwrap();
     assert!(!meta.quick);
 }
+
+#[test]
+fn mnist_reports_match_committed_results() {
+    assert_report_matches(
+        pipeline::mnist::REPORT,
+        pipeline::mnist::sections(&repo()).unwrap(),
+    );
+    assert_report_matches(
+        pipeline::mnist::PACBAYES_REPORT,
+        pipeline::mnist::pacbayes_sections(&repo()).unwrap(),
+    );
+    let meta: sam_results::Meta =
+        sam_results::read_json(&repo().results.join("mnist/meta.json")).unwrap();
+    assert!(!meta.quick, "results/mnist comes from a --quick run");
+}

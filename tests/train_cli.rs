@@ -1,0 +1,132 @@
+//! `samlab train` (DESIGN.md contract) on the real MNIST files: summary keys, the CSV, determinism
+//! and clean errors. The data come from SAM_MNIST_DIR (CI sets it to ../shared/data/mnist), else
+//! ../shared/data/mnist next to the repository, else the normal lookup (data/mnist, then fetching).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn data_args() -> Vec<String> {
+    if std::env::var_os("SAM_MNIST_DIR").is_some() {
+        return vec![];
+    }
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist");
+    if shared.is_dir() {
+        vec!["--data-dir".into(), shared.display().to_string()]
+    } else {
+        vec![]
+    }
+}
+
+fn samlab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
+        .args(args)
+        .args(data_args())
+        .output()
+        .expect("run samlab");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn train_json_summary_and_csv_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("run.csv");
+    let csv_s = csv.display().to_string();
+    let args = [
+        "train",
+        "--optimizer",
+        "sam",
+        "--rho",
+        "0.1",
+        "--epochs",
+        "2",
+        "--train-size",
+        "100",
+        "--seed",
+        "3",
+        "--out",
+        &csv_s,
+        "--json",
+    ];
+    let (code, out, err) = samlab(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["train_loss", "test_loss", "test_acc", "gap", "grad_evals"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    // 100 samples / batch 10 = 10 SAM steps per epoch, 2 gradients each, 2 epochs.
+    assert_eq!(v["grad_evals"], 40);
+    let gap = v["test_loss"].as_f64().unwrap() - v["train_loss"].as_f64().unwrap();
+    assert!((v["gap"].as_f64().unwrap() - gap).abs() < 1e-12);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + 3,
+        "header + epochs 0, 1, 2:\n{text}"
+    );
+    assert!(text.starts_with("epoch,grad_evals,train_loss"));
+    // Same seed and settings: bit-identical losses.
+    let (_, out2, _) = samlab(&args);
+    let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
+    for key in ["train_loss", "test_loss", "test_acc", "gap"] {
+        assert_eq!(v[key], v2[key], "{key} differs between identical runs");
+    }
+}
+
+#[test]
+fn train_rejects_bad_input_cleanly() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["train", "--optimizer", "sgd", "--lr", "-0.1"],
+            "lr = -0.1",
+        ),
+        (
+            &["train", "--optimizer", "sam", "--rho", "NaN"],
+            "rho = NaN",
+        ),
+        (
+            &["train", "--optimizer", "sgd", "--batch-size", "0"],
+            "batch_size",
+        ),
+        (&["train", "--optimizer", "sgd", "--epochs", "0"], "epochs"),
+        (
+            &["train", "--optimizer", "adam", "--rho", "0.1"],
+            "--rho applies to --optimizer sam only",
+        ),
+        (
+            &[
+                "train",
+                "--optimizer",
+                "sgd",
+                "--out",
+                "/nonexistent-dir/x.csv",
+            ],
+            "cannot write --out",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = samlab(args);
+        assert_ne!(code, 0, "{args:?} should fail");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected '{needle}' in {err}"
+        );
+    }
+}
+
+#[test]
+fn train_reports_missing_data_with_the_file_and_what_to_do() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
+        .args(["train", "--optimizer", "sgd", "--epochs", "1", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(err.contains("train-images-idx3-ubyte"), "{err}");
+}
