@@ -7,6 +7,11 @@
 use std::arch::x86_64::*;
 
 /// Whether the AVX-512 kernels are used (CPU support, unless `SAM_MNIST_NO_SIMD` is set).
+///
+/// ```
+/// let on = sam_mnist::kernels::simd_available();
+/// assert_eq!(on, sam_mnist::kernels::simd_available()); // decided once per process
+/// ```
 pub fn simd_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {

@@ -24,6 +24,10 @@ pub fn n_params(sizes: &[usize]) -> usize {
 }
 
 /// Offsets `(w, b)` of each layer's weights and biases in the flat vector.
+///
+/// ```
+/// assert_eq!(sam_mnist::model::layer_offsets(&[3, 2, 1]), vec![(0, 6), (8, 10)]);
+/// ```
 pub fn layer_offsets(sizes: &[usize]) -> Vec<(usize, usize)> {
     let mut off = 0;
     sizes
@@ -454,6 +458,13 @@ pub fn loss_and_grad(params: &Params, samples: &Samples) -> Result<(f64, Vec<f64
 }
 
 /// Mean loss (f64) at a flat parameter vector.
+///
+/// ```
+/// use sam_mnist::model::{loss_at, Samples};
+/// let s = Samples::new(vec![1.0], vec![0], 1).unwrap();
+/// // 1-2 network with zero weights: uniform softmax, loss ln 2
+/// assert!((loss_at(&[1, 2], &[0.0; 4], &s).unwrap() - 2f64.ln()).abs() < 1e-12);
+/// ```
 pub fn loss_at(sizes: &[usize], theta: &[f64], samples: &Samples) -> Result<f64> {
     Ok(loss_and_grad_at(sizes, theta, samples)?.0)
 }
@@ -494,6 +505,13 @@ pub fn hvp(params: &Params, samples: &Samples, v: &[f64]) -> Result<Vec<f64>> {
 }
 
 /// Logits of every sample by the naive f64 triple loop (a reference for tests).
+///
+/// ```
+/// use sam_mnist::model::{logits_naive, Params, Samples};
+/// let p = Params::from_flat(&[1, 2], vec![2.0, -1.0, 0.5, 0.0]).unwrap();
+/// let s = Samples::new(vec![3.0], vec![0], 1).unwrap();
+/// assert_eq!(logits_naive(&p, &s), vec![vec![6.5, -3.0]]);
+/// ```
 pub fn logits_naive(params: &Params, samples: &Samples) -> Vec<Vec<f64>> {
     let sizes = params.sizes();
     let theta = params.to_f64();

@@ -52,6 +52,10 @@ pub enum Optimizer {
 
 impl Optimizer {
     /// Short name: `sgd`, `adam` or `sam`.
+    ///
+    /// ```
+    /// assert_eq!(sam_mnist::train::Optimizer::Sam { rho: 0.1 }.name(), "sam");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Optimizer::Sgd => "sgd",
