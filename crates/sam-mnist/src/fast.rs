@@ -312,7 +312,9 @@ fn eval_range(
     while b < hi {
         let e = (b + EVAL_BLOCK).min(hi);
         rows.clear();
-        rows.extend(b..e);
+        // rows sorted by label: a group's images share more pixels (the sums are order-free
+        // up to rounding; the order is fixed, so results stay deterministic)
+        rows.extend_from_slice(&samples.eval_order[b..e]);
         eng.forward(params.flat(), samples, &rows);
         let mut loss = 0.0f64;
         let mut correct = 0;

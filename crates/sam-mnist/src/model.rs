@@ -140,6 +140,9 @@ pub struct Samples {
     y: Vec<u8>,
     dim: usize,
     pub(crate) csr: Csr,
+    /// Evaluation order: indices sorted by label (stable), so the rows of a group share more
+    /// nonzero pixels and the grouped first-layer kernel does less work.
+    pub(crate) eval_order: Vec<usize>,
 }
 
 impl Samples {
@@ -170,7 +173,15 @@ impl Samples {
             }
             csr.ptr.push(csr.idx.len());
         }
-        Ok(Samples { x, y, dim, csr })
+        let mut eval_order: Vec<usize> = (0..y.len()).collect();
+        eval_order.sort_by_key(|&i| y[i]);
+        Ok(Samples {
+            x,
+            y,
+            dim,
+            csr,
+            eval_order,
+        })
     }
     /// Samples from bytes scaled by 1/255 (as the reference: `x.astype(float32) / 255`).
     ///
