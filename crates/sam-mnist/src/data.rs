@@ -227,6 +227,12 @@ fn gunzip(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Reads one file from `dir` (`<name>` raw, else `<name>.gz`), verifies it and returns the payload.
+///
+/// ```
+/// use sam_mnist::{data::{read_idx, TEST_LABELS}, MnistError};
+/// let e = read_idx(std::path::Path::new("/nonexistent"), &TEST_LABELS).unwrap_err();
+/// assert!(matches!(e, MnistError::Missing { .. }));
+/// ```
 pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
     let raw = dir.join(spec.name);
     let gz = dir.join(format!("{}.gz", spec.name));
@@ -245,6 +251,10 @@ pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
 }
 
 /// Whether `dir` holds all four files (in either form; not verified).
+///
+/// ```
+/// assert!(!sam_mnist::data::has_files(std::path::Path::new("/nonexistent")));
+/// ```
 pub fn has_files(dir: &Path) -> bool {
     FILES
         .iter()
@@ -252,6 +262,11 @@ pub fn has_files(dir: &Path) -> bool {
 }
 
 /// Reads and verifies the four files in `dir`.
+///
+/// ```
+/// let e = sam_mnist::data::load_dir("/nonexistent".as_ref()).unwrap_err();
+/// assert!(e.to_string().contains("train-images-idx3-ubyte"));
+/// ```
 pub fn load_dir(dir: &Path) -> Result<Mnist> {
     let mut parts = FILES.iter().map(|s| read_idx(dir, s));
     let (a, b, c, d) = (
@@ -323,6 +338,13 @@ impl LoadOptions {
 ///
 /// An explicit or environment directory must hold the files (an error says so otherwise); only
 /// the repository directory is filled by fetching.
+///
+/// ```
+/// use sam_mnist::data::{load, LoadOptions};
+/// let opts = LoadOptions { data_dir: None, env_dir: None, repo_dir: "/nonexistent".into(),
+///                          mirrors: vec![], allow_fetch: false };
+/// assert!(load(&opts).is_err()); // not there, and fetching is off
+/// ```
 pub fn load(opts: &LoadOptions) -> Result<(Mnist, Source)> {
     if let Some(d) = &opts.data_dir {
         return Ok((load_dir(d)?, Source::Explicit(d.clone())));
@@ -355,6 +377,14 @@ fn http_get(url: &str) -> Result<Vec<u8>> {
 /// Downloads every missing file of the four into `dir` from the first mirror that serves bytes
 /// that verify. Each file is written to a temporary file in `dir` and renamed into place only
 /// after verification.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("sam-mnist-doc-{}", std::process::id()));
+/// let e = sam_mnist::data::fetch(&dir, &[]).unwrap_err(); // no mirrors: nothing to try
+/// assert!(e.to_string().contains("could not fetch"));
+/// assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0); // nothing left behind
+/// std::fs::remove_dir(&dir).unwrap();
+/// ```
 pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     for spec in &FILES {

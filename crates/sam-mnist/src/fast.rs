@@ -150,6 +150,7 @@ impl Engine {
                     Some(&p[bo..bo + s[l + 1]]),
                     &mut cur[0],
                     s[l + 1],
+                    None,
                 );
             }
             if l + 1 < nl {
@@ -160,8 +161,16 @@ impl Engine {
         }
     }
 
-    /// Mean loss over the rows `rows` and its gradient into `self.grad`.
-    pub fn loss_grad(&mut self, p: &[f32], samples: &Samples, rows: &[usize]) -> f32 {
+    /// Mean loss over the rows `rows` and its gradient into `self.grad`; with `sgd = Some(lr)`
+    /// the SGD step `p <- p - lr g` is fused into the gradient kernels instead (the weight parts
+    /// of `self.grad` are then not written; the result equals computing `g` and stepping).
+    pub fn loss_grad(
+        &mut self,
+        p: &mut [f32],
+        samples: &Samples,
+        rows: &[usize],
+        sgd: Option<f32>,
+    ) -> f32 {
         let m = rows.len();
         assert!(m > 0 && m <= self.cap);
         let s = self.sizes.clone();
@@ -188,7 +197,7 @@ impl Engine {
                 *mk = false;
             }
         }
-        self.forward(p, samples, rows);
+        self.forward(&*p, samples, rows);
         // output delta = (softmax - onehot) / m
         let nc = s[nl];
         let inv = 1.0 / m as f32;
@@ -202,32 +211,10 @@ impl Engine {
             }
             d[y] -= inv;
         }
-        // backward through the dense layers
+        // backward through the dense layers (input deltas first: they need W before a fused step)
         for l in (1..nl).rev() {
             let (wo, bo) = self.offs[l];
             let (n_in, n_out) = (s[l], s[l + 1]);
-            let a = MatRef {
-                data: &self.acts[l - 1][..m * n_in],
-                rs: 1,
-                cs: n_in,
-            };
-            kernels::gemm(
-                self.simd,
-                n_in,
-                n_out,
-                m,
-                a,
-                &self.deltas[l],
-                n_out,
-                None,
-                &mut self.grad[wo..bo],
-                n_out,
-            );
-            colsum(
-                &self.deltas[l][..m * n_out],
-                n_out,
-                &mut self.grad[bo..bo + n_out],
-            );
             let (lo, hi) = self.deltas.split_at_mut(l);
             kernels::backprop_input(
                 self.simd,
@@ -239,6 +226,24 @@ impl Engine {
                 &self.acts[l - 1],
                 &mut lo[l - 1],
             );
+            let a = MatRef {
+                data: &self.acts[l - 1][..m * n_in],
+                rs: 1,
+                cs: n_in,
+            };
+            let target = match sgd {
+                Some(_) => &mut p[wo..bo],
+                None => &mut self.grad[wo..bo],
+            };
+            let d = &self.deltas[l];
+            kernels::gemm(
+                self.simd, n_in, n_out, m, a, d, n_out, None, target, n_out, sgd,
+            );
+            let gb = &mut self.grad[bo..bo + n_out];
+            colsum(&self.deltas[l][..m * n_out], n_out, gb);
+            if let Some(lr) = sgd {
+                kernels::sgd_step(self.simd, &mut p[bo..bo + n_out], gb, lr);
+            }
         }
         // first layer: gradient rows of the batch's nonzero pixels, sum_i x[i, k] delta1[i, :],
         // as a GEMM over the batch's inputs gathered densely onto the active pixels
@@ -263,9 +268,17 @@ impl Engine {
             rs: 1,
             cs: u,
         };
-        let (d0, g) = (&self.deltas[0][..m * n1], &mut self.grad[w0..b0]);
-        kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, g, n1, &self.active);
-        colsum(&self.deltas[0][..m * n1], n1, &mut self.grad[b0..b0 + n1]);
+        let d0 = &self.deltas[0][..m * n1];
+        let target = match sgd {
+            Some(_) => &mut p[w0..b0],
+            None => &mut self.grad[w0..b0],
+        };
+        kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, target, n1, &self.active, sgd);
+        let gb = &mut self.grad[b0..b0 + n1];
+        colsum(&self.deltas[0][..m * n1], n1, gb);
+        if let Some(lr) = sgd {
+            kernels::sgd_step(self.simd, &mut p[b0..b0 + n1], gb, lr);
+        }
         loss * inv
     }
 }
@@ -299,7 +312,9 @@ fn eval_range(
     while b < hi {
         let e = (b + EVAL_BLOCK).min(hi);
         rows.clear();
-        rows.extend(b..e);
+        // rows sorted by label: a group's images share more pixels (the sums are order-free
+        // up to rounding; the order is fixed, so results stay deterministic)
+        rows.extend_from_slice(&samples.eval_order[b..e]);
         eng.forward(params.flat(), samples, &rows);
         let mut loss = 0.0f64;
         let mut correct = 0;

@@ -7,6 +7,11 @@
 use std::arch::x86_64::*;
 
 /// Whether the AVX-512 kernels are used (CPU support, unless `SAM_MNIST_NO_SIMD` is set).
+///
+/// ```
+/// let on = sam_mnist::kernels::simd_available();
+/// assert_eq!(on, sam_mnist::kernels::simd_available()); // decided once per process
+/// ```
 pub fn simd_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -37,7 +42,9 @@ pub(crate) struct MatRef<'a> {
 }
 
 /// `C[i, j] = init[j] + sum_p A[i, p] * B[p, j]` for `i < m, j < n, p < k`; `B` row-major with
-/// leading dimension `ldb`, `C` with `ldc`; `init = None` means zero.
+/// leading dimension `ldb`, `C` with `ldc`; `init = None` means zero. With `upd = Some(lr)`,
+/// instead `C[i, j] <- C[i, j] - lr * sum_p A[i, p] B[p, j]` (an SGD step fused into the
+/// gradient; the same IEEE operations as computing the gradient and then stepping).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
     simd: bool,
@@ -50,6 +57,7 @@ pub(crate) fn gemm(
     init: Option<&[f32]>,
     c: &mut [f32],
     ldc: usize,
+    upd: Option<f32>,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -63,21 +71,26 @@ pub(crate) fn gemm(
     #[cfg(target_arch = "x86_64")]
     if simd {
         // SAFETY: AVX-512F checked by the caller via simd_available(); bounds asserted above.
-        unsafe { avx512::gemm(m, n, k, a, b, ldb, init, c, ldc) };
+        unsafe { avx512::gemm(m, n, k, a, b, ldb, init, c, ldc, upd) };
         return;
     }
     let _ = simd;
+    let mut acc = vec![0.0f32; n];
     for i in 0..m {
-        let row = &mut c[i * ldc..i * ldc + n];
-        match init {
-            Some(v) => row.copy_from_slice(&v[..n]),
-            None => row.fill(0.0),
+        match (init, upd) {
+            (Some(v), None) => acc.copy_from_slice(&v[..n]),
+            _ => acc.fill(0.0),
         }
         for p in 0..k {
             let av = a.data[i * a.rs + p * a.cs];
-            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+            for (cv, &bv) in acc.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
                 *cv += av * bv;
             }
+        }
+        let row = &mut c[i * ldc..i * ldc + n];
+        match upd {
+            Some(lr) => row.iter_mut().zip(&acc).for_each(|(cv, &g)| *cv -= lr * g),
+            None => row.copy_from_slice(&acc),
         }
     }
 }
@@ -172,6 +185,7 @@ pub(crate) fn gemm_rows(
     c: &mut [f32],
     ldc: usize,
     crow: &[u32],
+    upd: Option<f32>,
 ) {
     let m = crow.len();
     if m == 0 || n == 0 {
@@ -183,18 +197,23 @@ pub(crate) fn gemm_rows(
     #[cfg(target_arch = "x86_64")]
     if simd {
         // SAFETY: AVX-512F present; bounds asserted above.
-        unsafe { avx512::gemm_rows(n, k, a, b, ldb, c, ldc, crow) };
+        unsafe { avx512::gemm_rows(n, k, a, b, ldb, c, ldc, crow, upd) };
         return;
     }
     let _ = simd;
+    let mut acc = vec![0.0f32; n];
     for (i, &r) in crow.iter().enumerate() {
-        let row = &mut c[r as usize * ldc..r as usize * ldc + n];
-        row.fill(0.0);
+        acc.fill(0.0);
         for p in 0..k {
             let av = a.data[i * a.rs + p * a.cs];
-            for (cv, &bv) in row.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
+            for (cv, &bv) in acc.iter_mut().zip(&b[p * ldb..p * ldb + n]) {
                 *cv += av * bv;
             }
+        }
+        let row = &mut c[r as usize * ldc..r as usize * ldc + n];
+        match upd {
+            Some(lr) => row.iter_mut().zip(&acc).for_each(|(cv, &g)| *cv -= lr * g),
+            None => row.copy_from_slice(&acc),
         }
     }
 }
@@ -352,7 +371,7 @@ mod avx512 {
     /// Micro-kernel: `MR` rows x 32 columns (two masked vectors).
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn kern<const MR: usize, const IND: bool, const INDC: bool>(
+    unsafe fn kern<const MR: usize, const IND: bool, const INDC: bool, const UPD: bool>(
         k: usize,
         a: *const f32,
         rsa: usize,
@@ -364,6 +383,7 @@ mod avx512 {
         c: *mut f32,
         ldc: usize,
         cidx: *const u32,
+        lr: f32,
         m0: __mmask16,
         m1: __mmask16,
     ) {
@@ -399,8 +419,19 @@ mod avx512 {
                 r
             };
             let cp = c.wrapping_add(row * ldc);
-            _mm512_mask_storeu_ps(cp, m0, ac[0]);
-            _mm512_mask_storeu_ps(cp.wrapping_add(16), m1, ac[1]);
+            if UPD {
+                // SGD fused into the gradient: C <- C - lr * acc (same IEEE ops as unfused)
+                let l = _mm512_set1_ps(lr);
+                let c0 = _mm512_maskz_loadu_ps(m0, cp);
+                let c1 = _mm512_maskz_loadu_ps(m1, cp.wrapping_add(16));
+                let u0 = _mm512_sub_ps(c0, _mm512_mul_ps(l, ac[0]));
+                let u1 = _mm512_sub_ps(c1, _mm512_mul_ps(l, ac[1]));
+                _mm512_mask_storeu_ps(cp, m0, u0);
+                _mm512_mask_storeu_ps(cp.wrapping_add(16), m1, u1);
+            } else {
+                _mm512_mask_storeu_ps(cp, m0, ac[0]);
+                _mm512_mask_storeu_ps(cp.wrapping_add(16), m1, ac[1]);
+            }
         }
     }
 
@@ -418,6 +449,7 @@ mod avx512 {
         init: Option<&[f32]>,
         c: &mut [f32],
         ldc: usize,
+        upd: Option<f32>,
     ) {
         let ap = a.data.as_ptr();
         let bp = b.as_ptr();
@@ -432,15 +464,19 @@ mod avx512 {
                 let mr = (m - i).min(MR);
                 let (a0, c0) = (ap.wrapping_add(i * a.rs), cp.wrapping_add(i * ldc + j));
                 let b0 = bp.wrapping_add(j);
+                let z = std::ptr::null();
                 macro_rules! go {
-                    ($($r:literal)*) => {
+                    ($u:literal, $lr:expr; $($r:literal)*) => {
                         match mr {
-                            $($r => kern::<$r, false, false>(k, a0, a.rs, a.cs, b0, ldb, std::ptr::null(), ip, c0, ldc, std::ptr::null(), m0, m1),)*
+                            $($r => kern::<$r, false, false, $u>(k, a0, a.rs, a.cs, b0, ldb, z, ip, c0, ldc, z, $lr, m0, m1),)*
                             _ => unreachable!(),
                         }
                     };
                 }
-                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                match upd {
+                    Some(lr) => go!(true, lr; 1 2 3 4 5 6 7 8 9 10 11 12),
+                    None => go!(false, 0.0; 1 2 3 4 5 6 7 8 9 10 11 12),
+                }
                 i += mr;
             }
             j += 32;
@@ -516,7 +552,7 @@ mod avx512 {
                 macro_rules! go {
                     ($($r:literal)*) => {
                         match grp.len() {
-                            $($r => kern::<$r, true, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, z, m0, m1),)*
+                            $($r => kern::<$r, true, false, false>(u, ap, u, 1, b0, n, ip, init, c0, ldc, z, 0.0, m0, m1),)*
                             _ => unreachable!(),
                         }
                     };
@@ -539,6 +575,7 @@ mod avx512 {
         c: &mut [f32],
         ldc: usize,
         crow: &[u32],
+        upd: Option<f32>,
     ) {
         let m = crow.len();
         let (ap, bp, cp) = (a.data.as_ptr(), b.as_ptr(), c.as_mut_ptr());
@@ -554,14 +591,17 @@ mod avx512 {
                 let ci = crow.as_ptr().wrapping_add(i);
                 let (z, zf) = (std::ptr::null::<u32>(), std::ptr::null::<f32>());
                 macro_rules! go {
-                    ($($r:literal)*) => {
+                    ($u:literal, $lr:expr; $($r:literal)*) => {
                         match mr {
-                            $($r => kern::<$r, false, true>(k, a0, a.rs, a.cs, b0, ldb, z, zf, c0, ldc, ci, m0, m1),)*
+                            $($r => kern::<$r, false, true, $u>(k, a0, a.rs, a.cs, b0, ldb, z, zf, c0, ldc, ci, $lr, m0, m1),)*
                             _ => unreachable!(),
                         }
                     };
                 }
-                go!(1 2 3 4 5 6 7 8 9 10 11 12);
+                match upd {
+                    Some(lr) => go!(true, lr; 1 2 3 4 5 6 7 8 9 10 11 12),
+                    None => go!(false, 0.0; 1 2 3 4 5 6 7 8 9 10 11 12),
+                }
                 i += mr;
             }
             j += 32;
@@ -735,7 +775,7 @@ mod tests {
                     let (rs, cs) = if trans { (1, m) } else { (k, 1) };
                     let mut c = vec![f32::NAN; m * (n + 2)];
                     let amat = MatRef { data: &a, rs, cs };
-                    gemm(simd, m, n, k, amat, &b, n, Some(&bias), &mut c, n + 2);
+                    gemm(simd, m, n, k, amat, &b, n, Some(&bias), &mut c, n + 2, None);
                     for i in 0..m {
                         for j in 0..n {
                             let mut s = bias[j] as f64;
@@ -809,7 +849,7 @@ mod tests {
                 rs: 1,
                 cs: 3,
             };
-            gemm_rows(simd, 37, 4, at, &bb, 37, &mut cc, 37, &crow);
+            gemm_rows(simd, 37, 4, at, &bb, 37, &mut cc, 37, &crow, None);
             for (i, &r) in crow.iter().enumerate() {
                 for j in 0..37 {
                     let e: f64 = (0..4)

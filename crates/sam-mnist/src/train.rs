@@ -52,6 +52,10 @@ pub enum Optimizer {
 
 impl Optimizer {
     /// Short name: `sgd`, `adam` or `sam`.
+    ///
+    /// ```
+    /// assert_eq!(sam_mnist::train::Optimizer::Sam { rho: 0.1 }.name(), "sam");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Optimizer::Sgd => "sgd",
@@ -360,13 +364,9 @@ impl Stepper {
     /// One step on the batch `rows`; returns the loss at the current point.
     fn step(&mut self, p: &mut [f32], s: &Samples, rows: &[usize]) -> f32 {
         match self.opt {
-            Optimizer::Sgd => {
-                let loss = self.eng.loss_grad(p, s, rows);
-                sgd_update(&self.eng, p, &self.eng.grad, self.lr);
-                loss
-            }
+            Optimizer::Sgd => self.eng.loss_grad(p, s, rows, Some(self.lr)),
             Optimizer::Adam => {
-                let loss = self.eng.loss_grad(p, s, rows);
+                let loss = self.eng.loss_grad(p, s, rows, None);
                 self.t += 1;
                 adam_update(
                     self.eng.simd,
@@ -427,7 +427,7 @@ impl Stepper {
     /// SAM's first phase: gradient at `p`, climb to `p + rho g/(|g| + eps)` (saving the touched
     /// values), gradient there (left in `eng.grad`). Returns the loss at `p`.
     fn sam_ascent(&mut self, p: &mut [f32], s: &Samples, rows: &[usize], rho: f32) -> f32 {
-        let loss = self.eng.loss_grad(p, s, rows);
+        let loss = self.eng.loss_grad(p, s, rows, None);
         let g = &self.eng.grad;
         let ss: f64 = self.eng.segments().map(|r| kernels::sumsq(&g[r])).sum();
         let scale = rho / ((ss.sqrt() as f32) + SAM_EPS as f32);
@@ -440,14 +440,8 @@ impl Stepper {
             kernels::climb(self.eng.simd, &mut p[r.clone()], &g[r], scale, sv);
             off += len;
         }
-        self.eng.loss_grad(p, s, rows);
+        self.eng.loss_grad(p, s, rows, None);
         loss
-    }
-}
-
-fn sgd_update(eng: &Engine, p: &mut [f32], g: &[f32], lr: f32) {
-    for r in eng.segments() {
-        kernels::sgd_step(eng.simd, &mut p[r.clone()], &g[r], lr);
     }
 }
 
@@ -692,7 +686,8 @@ pub fn run_many(
 /// ```
 pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f32, Vec<f32>) {
     let mut eng = Engine::new(params.sizes(), rows.len(), true);
-    let loss = eng.loss_grad(params.flat(), samples, rows);
+    let mut p = params.flat().to_vec();
+    let loss = eng.loss_grad(&mut p, samples, rows, None);
     (loss, eng.grad)
 }
 
