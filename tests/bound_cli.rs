@@ -2,19 +2,9 @@
 //! independent references (computed with python3, commands in the comments), both option
 //! spellings for negative values, and clean errors (nonzero exit, the value named, no panic).
 
-use std::process::Command;
+mod common;
 
-fn samlab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
-        .args(args)
-        .output()
-        .expect("run samlab");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::samlab;
 
 /// Runs `samlab bound <args> --json` and returns the single value under `key`, checking that the
 /// object has exactly that key.

@@ -1,35 +1,8 @@
 //! Command-line contracts (DESIGN.md): JSON keys, both option spellings, and clean errors.
 
-use std::process::Command;
+mod common;
 
-fn samlab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
-        .args(args)
-        .output()
-        .expect("run samlab");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let (code, out, err) = samlab(args);
-    assert_eq!(code, 0, "samlab {args:?} failed: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-/// Asserts a nonzero exit, no panic, and a message that contains `needle`.
-fn fails_with(args: &[&str], needle: &str) {
-    let (code, out, err) = samlab(args);
-    assert_ne!(code, 0, "samlab {args:?} should fail; stdout {out}");
-    assert!(!err.contains("panicked"), "samlab {args:?} panicked: {err}");
-    assert!(
-        err.contains(needle),
-        "samlab {args:?}: expected '{needle}' in: {err}"
-    );
-}
+use common::{fails_with, json};
 
 #[test]
 fn toy_json_has_the_contract_keys() {

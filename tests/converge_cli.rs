@@ -1,39 +1,9 @@
 //! `samlab converge` contracts (DESIGN.md): JSON keys, determinism, both option spellings, and
 //! clean errors for bad values.
 
-use std::process::Command;
+mod common;
 
-fn samlab<S: AsRef<str>>(args: &[S]) -> (i32, String, String) {
-    let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
-        .args(args)
-        .output()
-        .expect("run samlab");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json<S: AsRef<str>>(args: &[S]) -> serde_json::Value {
-    let (code, out, err) = samlab(args);
-    let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
-    assert_eq!(code, 0, "samlab {args:?} failed: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-/// Asserts a nonzero exit, no panic, and a message that contains `needle`.
-fn fails_with<S: AsRef<str>>(args: &[S], needle: &str) {
-    let (code, out, err) = samlab(args);
-    let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
-    assert_ne!(code, 0, "samlab {args:?} should fail; stdout {out}");
-    assert!(!err.contains("panicked"), "samlab {args:?} panicked: {err}");
-    assert!(
-        err.contains(needle),
-        "samlab {args:?}: expected '{needle}' in: {err}"
-    );
-}
+use common::{fails_with, json, samlab};
 
 /// A small Theorem 2 run (well under a second).
 const SMALL: &[&str] = &["converge", "theorem2", "--seeds", "4", "--t-max", "1000"];

@@ -42,6 +42,10 @@ struct Args {
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
     #[arg(long)]
     quick: bool,
+    /// Do not run the experiments: redraw the figures and refill the reports from the results
+    /// already in results/ (e.g. after `scripts/bench-mnist-vs-jax.sh` wrote a new bench.json).
+    #[arg(long)]
+    no_run: bool,
     /// Root folder for results/, figures/ and notebooks-md/ [default: the repository, or target/quick with --quick].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -141,7 +145,9 @@ fn run(args: Args) -> Result<()> {
         let t = std::time::Instant::now();
         match s.as_str() {
             "fig1" => {
-                pipeline::toy::run_fig1(&paths, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::toy::run_fig1(&paths, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::toy::draw_fig1(&paths)?;
                 pipeline::update_report(
@@ -150,7 +156,9 @@ fn run(args: Args) -> Result<()> {
                 )?;
             }
             "fig2" => {
-                pipeline::toy::run_fig2(&paths, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::toy::run_fig2(&paths, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::toy::draw_fig2(&paths)?;
                 pipeline::update_report(
@@ -159,7 +167,9 @@ fn run(args: Args) -> Result<()> {
                 )?;
             }
             "sharpness" => {
-                pipeline::sharpness::run(&paths, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::sharpness::run(&paths, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::sharpness::draw(&paths)?;
                 pipeline::update_report(
@@ -168,7 +178,9 @@ fn run(args: Args) -> Result<()> {
                 )?;
             }
             "convergence" => {
-                pipeline::convergence::run(&paths, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::convergence::run(&paths, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::convergence::draw(&paths)?;
                 pipeline::update_report(
@@ -177,7 +189,9 @@ fn run(args: Args) -> Result<()> {
                 )?;
             }
             "pacbayes" => {
-                pipeline::pacbayes::run(&paths, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::pacbayes::run(&paths, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::pacbayes::draw(&paths)?;
                 pipeline::update_report(
@@ -186,13 +200,14 @@ fn run(args: Args) -> Result<()> {
                 )?;
             }
             "mnist" => {
-                pipeline::mnist::run(&paths, &root, args.quick, &cb)?;
+                if !args.no_run {
+                    pipeline::mnist::run(&paths, &root, args.quick, &cb)?;
+                }
                 progress.finish();
                 pipeline::mnist::draw(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::mnist::REPORT),
-                    &pipeline::mnist::sections(&paths)?,
-                )?;
+                let mut sections = pipeline::mnist::sections(&paths)?;
+                sections.extend(pipeline::mnist::speed_section(&paths)?);
+                pipeline::update_report(&report(pipeline::mnist::REPORT), &sections)?;
                 pipeline::update_report(
                     &report(pipeline::mnist::PACBAYES_REPORT),
                     &pipeline::mnist::pacbayes_sections(&paths)?,

@@ -1,6 +1,7 @@
 //! Line charts with legends, log axes and bands.
 
 use crate::{FigureError, Result, PALETTE};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -204,6 +205,43 @@ fn tick_label(v: f64, log: bool) -> String {
     }
 }
 
+/// Draws one series in its style, with its legend entry ("(dashed)" marks dashed lines, whose
+/// legend swatch is drawn solid).
+pub(crate) fn draw_series<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: &Series,
+    pts: Vec<(f64, f64)>,
+    col: RGBColor,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let style = ShapeStyle::from(&col).stroke_width(2);
+    let anno = match s.style {
+        Style::Line | Style::LinePoints => chart.draw_series(LineSeries::new(pts.clone(), style)),
+        Style::Dashed => chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style)),
+        Style::Points => chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))),
+    }
+    .map_err(|e| e.to_string())?;
+    let label = if s.style == Style::Dashed {
+        format!("{} (dashed)", s.name)
+    } else {
+        s.name.clone()
+    };
+    anno.label(label).legend(move |(x, y)| {
+        PathElement::new(
+            vec![(x, y), (x + 18, y)],
+            ShapeStyle::from(&col).stroke_width(3),
+        )
+    });
+    if s.style == Style::LinePoints {
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 pub(crate) fn color(i: usize) -> RGBColor {
     let (r, g, b) = PALETTE[i % PALETTE.len()];
     RGBColor(r, g, b)
@@ -266,34 +304,10 @@ where
             .iter()
             .filter_map(|&(x, y)| Some((c.tx(x)?, c.ty(y)?)))
             .collect();
-        let style = ShapeStyle::from(&col).stroke_width(2);
-        let anno = match s.style {
-            Style::Line | Style::LinePoints => chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(|e| err(&e))?,
-            Style::Dashed => chart
-                .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
-                .map_err(|e| err(&e))?,
-            Style::Points => chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
-                .map_err(|e| err(&e))?,
-        };
-        let label = if s.style == Style::Dashed {
-            format!("{} (dashed)", s.name)
-        } else {
-            s.name.clone()
-        };
-        anno.label(label).legend(move |(x, y)| {
-            PathElement::new(
-                vec![(x, y), (x + 18, y)],
-                ShapeStyle::from(&col).stroke_width(3),
-            )
-        });
-        if s.style == Style::LinePoints {
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
-                .map_err(|e| err(&e))?;
-        }
+        draw_series(&mut chart, s, pts, col).map_err(|m| FigureError::Draw {
+            path: c.title.clone(),
+            message: m,
+        })?;
     }
     if c.series.iter().any(|s| !s.name.is_empty()) {
         chart

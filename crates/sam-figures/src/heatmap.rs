@@ -1,7 +1,7 @@
 //! Banded heat maps (filled contours) with line overlays and text annotations.
 
-use crate::chart::{color, write_file};
-use crate::{FigureError, Result, Series, Style};
+use crate::chart::{color, draw_series, write_file};
+use crate::{FigureError, Result, Series};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -36,7 +36,7 @@ fn ramp(t: f64) -> RGBColor {
     // A light-to-dark blue-green ramp that keeps overlays readable.
     let t = t.clamp(0.0, 1.0);
     let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    RGBColor(lerp(247.0, 8.0), lerp(252.0, 64.0), lerp(240.0, 129.0))
+    RGBColor(lerp(247.0, 67.0), lerp(252.0, 147.0), lerp(240.0, 195.0))
 }
 
 fn nearest_label(ticks: &Option<Vec<(f64, String)>>, v: f64, step: f64) -> String {
@@ -120,29 +120,10 @@ pub fn render_heatmap(path: &Path, size: (u32, u32), h: &Heatmap) -> Result<()> 
             .map_err(|e| err(&e))?;
         for (i, s) in h.overlays.iter().enumerate() {
             let col = color(s.color.unwrap_or(i));
-            let style = ShapeStyle::from(&col).stroke_width(2);
-            let anno = match s.style {
-                Style::Points => chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, col.filled())))
-                    .map_err(|e| err(&e))?,
-                Style::Dashed => chart
-                    .draw_series(DashedLineSeries::new(s.points.clone(), 8, 5, style))
-                    .map_err(|e| err(&e))?,
-                _ => chart
-                    .draw_series(LineSeries::new(s.points.clone(), style))
-                    .map_err(|e| err(&e))?,
-            };
-            let label = if s.style == Style::Dashed {
-                format!("{} (dashed)", s.name)
-            } else {
-                s.name.clone()
-            };
-            anno.label(label).legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 18, y)],
-                    ShapeStyle::from(&col).stroke_width(3),
-                )
-            });
+            draw_series(&mut chart, s, s.points.clone(), col).map_err(|m| FigureError::Draw {
+                path: file.clone(),
+                message: m,
+            })?;
         }
         for (x, y, text) in &h.notes {
             chart
