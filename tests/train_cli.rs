@@ -78,7 +78,7 @@ fn train_json_summary_and_csv_follow_the_contract() {
 
 #[test]
 fn train_rejects_bad_input_cleanly() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 10] = [
         (
             &["train", "--optimizer", "sgd", "--lr", "-0.1"],
             "lr = -0.1",
@@ -95,6 +95,22 @@ fn train_rejects_bad_input_cleanly() {
         (
             &["train", "--optimizer", "adam", "--rho", "0.1"],
             "--rho applies to --optimizer sam only",
+        ),
+        (
+            &["train", "--optimizer", "adam", "--beta2", "1.0"],
+            "beta2 = 1",
+        ),
+        (
+            &["train", "--optimizer", "adam", "--adam-eps", "-1e-8"],
+            "adam_eps = -0.00000001",
+        ),
+        (
+            &["train", "--optimizer", "sgd", "--beta1", "0.8"],
+            "--beta1 applies to --optimizer adam only",
+        ),
+        (
+            &["train", "--optimizer", "sam", "--sam-eps", "0"],
+            "sam_eps = 0",
         ),
         (
             &[

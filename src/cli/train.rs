@@ -46,6 +46,18 @@ pub struct Args {
     /// SAM's m-sharpness: one perturbation per chunk of m samples of each batch.
     #[arg(long)]
     pub m_sharpness: Option<usize>,
+    /// Adam's first-moment decay (Adam only) [default: 0.9].
+    #[arg(long, allow_hyphen_values = true)]
+    pub beta1: Option<f64>,
+    /// Adam's second-moment decay (Adam only) [default: 0.999].
+    #[arg(long, allow_hyphen_values = true)]
+    pub beta2: Option<f64>,
+    /// Adam's epsilon (Adam only) [default: 1e-8].
+    #[arg(long, allow_hyphen_values = true)]
+    pub adam_eps: Option<f64>,
+    /// SAM's epsilon in ê = ρ g/(‖g‖ + eps) (SAM only) [default: 1e-12].
+    #[arg(long, allow_hyphen_values = true)]
+    pub sam_eps: Option<f64>,
     /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then data/mnist, fetched if missing].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -92,8 +104,21 @@ pub fn config(a: &Args) -> Result<TrainConfig> {
             rho: a.rho.unwrap_or(0.2),
         },
     };
+    let adam_only = [
+        ("--beta1", a.beta1),
+        ("--beta2", a.beta2),
+        ("--adam-eps", a.adam_eps),
+    ];
+    if !matches!(a.optimizer, OptName::Adam) {
+        if let Some((flag, _)) = adam_only.iter().find(|(_, v)| v.is_some()) {
+            bail!("{flag} applies to --optimizer adam only: drop it or use adam")
+        }
+    }
+    if a.sam_eps.is_some() && !matches!(a.optimizer, OptName::Sam) {
+        bail!("--sam-eps applies to --optimizer sam only: drop it or use sam")
+    }
     let paper = TrainConfig::paper(optimizer, a.seed);
-    Ok(TrainConfig::new(
+    let mut c = TrainConfig::new(
         optimizer,
         a.lr.unwrap_or(paper.lr),
         a.epochs.unwrap_or(paper.epochs),
@@ -101,7 +126,13 @@ pub fn config(a: &Args) -> Result<TrainConfig> {
         a.batch_size,
         a.train_size,
         a.m_sharpness,
-    )?)
+    )?;
+    c.beta1 = a.beta1.unwrap_or(c.beta1);
+    c.beta2 = a.beta2.unwrap_or(c.beta2);
+    c.adam_eps = a.adam_eps.unwrap_or(c.adam_eps);
+    c.sam_eps = a.sam_eps.unwrap_or(c.sam_eps);
+    c.validate()?;
+    Ok(c)
 }
 
 /// Fails early, before any training, when `path` cannot be written.

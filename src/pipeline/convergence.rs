@@ -536,8 +536,23 @@ fn theorem2_section(d: &Loaded) -> String {
     let sxx: f64 = lx.iter().map(|x| (x - mx).powi(2)).sum();
     let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
     let rate_slope = finite(sxy / sxx);
+    // how fast the looseness grows: log-log slopes of RHS/LHS and (C1/√T)/LHS on the same grid
+    let fit = |y: &dyn Fn(&Theorem2Row) -> f64| -> Option<f64> {
+        let ly: Vec<f64> = d.rows.iter().map(|r| y(r).ln()).collect();
+        let my = ly.iter().sum::<f64>() / n;
+        let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
+        finite(sxy / sxx)
+    };
+    let ratio_growth = fit(&|r| r.ratio);
+    let c1_growth = fit(&|r| r.c1_term / r.lhs_mean);
+    let steepest = d
+        .rows
+        .iter()
+        .zip(&slopes)
+        .filter_map(|(r, sl)| sl.map(|v| (r.t, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
     format!(
-        "{}\nThe bound holds at every T (the whole {}% interval of the LHS at or below the RHS evaluated at the upper end of the interval for E f(x_T)): **{}**. RHS/LHS ranges from **{}** to **{}**.\n\nLeast-squares slopes of ln(·) on ln T over this grid: measured LHS **{}**; RHS {}; the stated rate ln T/√T {}. Local slope of the LHS between the last two grid points: **{}**.\n",
+        "{}\nThe bound holds at every T (the whole {}% interval of the LHS at or below the RHS evaluated at the upper end of the interval for E f(x_T)): **{}**. RHS/LHS ranges from **{}** to **{}**; over this grid it grows like T^{} and (C1/√T)/LHS like T^{} (log-log slopes; √T would be T^0.5).\n\nLeast-squares slopes of ln(·) on ln T over this grid: measured LHS **{}**; RHS {}; the stated rate ln T/√T {}. Local slope of the LHS between the last two grid points: **{}**; steepest local slope {} at T = {}.\n",
         table(
             &[
                 "T",
@@ -557,10 +572,14 @@ fn theorem2_section(d: &Loaded) -> String {
         yes(s.holds),
         opt(s.min_ratio, 3),
         opt(s.max_ratio, 3),
+        opt(ratio_growth, 2),
+        opt(c1_growth, 2),
         opt(s.slope, 3),
         opt(s.rhs_slope, 3),
         opt(rate_slope, 3),
         slopes.last().copied().flatten().map_or_else(|| "undefined".into(), |v| num(v, 3)),
+        steepest.map_or_else(|| "undefined".into(), |(_, v)| num(v, 3)),
+        steepest.map_or(0, |(t, _)| t),
     )
 }
 

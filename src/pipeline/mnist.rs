@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use sam_figures::{render, Band, LineChart, Series, Style};
 use sam_mnist::data::{load, LoadOptions};
 use sam_mnist::model::{hvp_at, loss_and_grad_at, Params, SIZES};
-use sam_mnist::train::{evaluate, run_many, EpochRow, Optimizer, SampleSets, TrainConfig};
+use sam_mnist::train::{evaluate, EpochRow, Optimizer, SampleSets, TrainConfig};
 use sam_report::{num, table};
 use sam_results::{read_csv, read_json, write_csv, write_json, Meta};
 use serde::{Deserialize, Serialize};
@@ -79,14 +79,18 @@ impl Config {
                 TrainConfig::sam(0),
             ],
             sweep: vec![
+                sgd(0.001),
                 sgd(0.003),
                 sgd(0.01),
                 sgd(0.03),
                 sgd(0.1),
+                adam(3e-5),
                 adam(1e-4),
                 adam(3e-4),
                 adam(1e-3),
                 adam(3e-3),
+                sam(0.003, 0.1),
+                sam(0.003, 0.2),
                 sam(0.01, 0.05),
                 sam(0.01, 0.1),
                 sam(0.01, 0.2),
@@ -578,17 +582,9 @@ pub fn run(
     let dir = paths.results.join("mnist");
     let (data, source) = load(&LoadOptions::new(None, root.join("data/mnist")))?;
     eprintln!("mnist: data from {source:?}");
-    // Sweep (seed 0).
-    progress(cfg.sweep.len() as u64, "mnist sweep (seed 0)");
-    let mut sweep_rows = Vec::new();
-    for chunk in cfg.sweep.chunks(cfg.threads) {
-        for (c, out) in chunk.iter().zip(run_many(chunk, &data, cfg.threads)) {
-            let out = out?;
-            sweep_rows.push(final_row(c, &out.rows)?);
-            progress(0, "");
-        }
-    }
-    // Protocol: every seed of every optimizer.
+    // Sweep (seed 0) and protocol (every seed of every optimizer) in one scheduled batch, so
+    // both cores stay busy to the end; a config that is in both (the protocol's seed 0 is the
+    // sweep's default point) runs once.
     let runs: Vec<TrainConfig> = cfg
         .protocol
         .iter()
@@ -598,20 +594,39 @@ pub fn run(
                 .map(move |&seed| TrainConfig { seed, ..c.clone() })
         })
         .collect();
-    progress(runs.len() as u64, "mnist protocol (runs)");
+    let mut unique: Vec<TrainConfig> = Vec::new();
+    for c in cfg.sweep.iter().chain(&runs) {
+        if !unique.contains(c) {
+            unique.push(c.clone());
+        }
+    }
+    progress(
+        unique.len() as u64,
+        &format!(
+            "mnist sweep ({}) and protocol ({}) runs",
+            cfg.sweep.len(),
+            runs.len()
+        ),
+    );
+    let outs: Vec<sam_mnist::train::TrainOutcome> =
+        sam_mnist::train::run_many_with(&unique, &data, cfg.threads, &|_| progress(0, ""))
+            .into_iter()
+            .collect::<std::result::Result<_, _>>()?;
+    let outcome = |c: &TrainConfig| &outs[unique.iter().position(|u| u == c).unwrap()];
+    let mut sweep_rows = Vec::new();
+    for c in &cfg.sweep {
+        sweep_rows.push(final_row(c, &outcome(c).rows)?);
+    }
     let mut curves = Vec::new();
     let mut finals = Vec::new();
     let mut params: Vec<(TrainConfig, Params)> = Vec::new();
-    for chunk in runs.chunks(cfg.threads) {
-        for (c, out) in chunk.iter().zip(run_many(chunk, &data, cfg.threads)) {
-            let out = out?;
-            for r in &out.rows {
-                curves.push(run_row(c, r));
-            }
-            finals.push(final_row(c, &out.rows)?);
-            params.push((c.clone(), out.params));
-            progress(0, "");
+    for c in &runs {
+        let out = outcome(c);
+        for r in &out.rows {
+            curves.push(run_row(c, r));
         }
+        finals.push(final_row(c, &out.rows)?);
+        params.push((c.clone(), out.params.clone()));
     }
     let summary = summarize(&finals);
     // Analysis of each optimizer's best network.
@@ -866,13 +881,46 @@ pub fn sections(paths: &Paths) -> Result<Vec<(&'static str, String)>> {
     };
     let (sgd, adam, sam) = (get("sgd")?, get("adam")?, get("sam")?);
     let ratio = sam.gap_mean / sgd.gap_mean;
+    // the same ratio in the one-seed sweep, with SGD at its best (lowest test loss) lr
+    let sgd_best = sweep
+        .iter()
+        .filter(|r| r.optimizer == "sgd")
+        .min_by(|a, b| a.row().test_loss.total_cmp(&b.row().test_loss));
+    let sam_default = sweep
+        .iter()
+        .find(|r| r.optimizer == "sam" && r.lr == sam.lr && r.rho == sam.rho);
+    let sensitivity = sam_default.zip(sgd_best).map(|(a, b)| {
+        let r = a.row().gap / b.row().gap;
+        (
+            r,
+            format!(
+                "; seed 0 with SGD at its best sweep lr ({}): {} / {} = {:.0}%",
+                b.lr,
+                num(a.row().gap, 4),
+                num(b.row().gap, 4),
+                100.0 * r
+            ),
+        )
+    });
+    let near80 = |r: f64| (0.7..=0.9).contains(&r);
+    let gap_verdict = match (near80(ratio), &sensitivity) {
+        (true, _) => "holds".to_string(),
+        (false, Some((r, _))) => format!(
+            "does not hold at the defaults ({:.0}%); depends on SGD's lr: {:.0}% with SGD at its best sweep lr{}",
+            100.0 * ratio,
+            100.0 * r,
+            if near80(*r) { ", near the review's 80%" } else { "" }
+        ),
+        (false, None) => format!("does not hold: {:.0}%, not ~80%", 100.0 * ratio),
+    };
+    let train_ratio = sam.train_loss_mean / sgd.train_loss_mean;
     let claims = table(
         &["review's claim", "measured (mean ± std over seeds)", "verdict"],
         &[
             vec![
                 "SAM's generalization gap is about 80% of SGD's".into(),
-                format!("gap SAM {} / SGD {} = {:.0}% (best runs: {:.0}%)", pm(sam.gap_mean, sam.gap_std), pm(sgd.gap_mean, sgd.gap_std), 100.0 * ratio, 100.0 * sam.best_gap / sgd.best_gap),
-                if (0.7..=0.9).contains(&ratio) { "holds".into() } else { format!("does not hold: {:.0}%, not ~80%", 100.0 * ratio) },
+                format!("gap SAM {} / SGD {} = {:.0}% (best runs: {:.0}%){}", pm(sam.gap_mean, sam.gap_std), pm(sgd.gap_mean, sgd.gap_std), 100.0 * ratio, 100.0 * sam.best_gap / sgd.best_gap, sensitivity.as_ref().map_or("", |(_, t)| t.as_str())),
+                gap_verdict,
             ],
             vec![
                 "SAM significantly outperforms SGD on test loss".into(),
@@ -891,7 +939,11 @@ pub fn sections(paths: &Paths) -> Result<Vec<(&'static str, String)>> {
             vec![
                 "Adam reaches a better training loss; SAM's is similar to SGD's".into(),
                 format!("final train loss SGD {}, Adam {}, SAM {}", num(sgd.train_loss_mean, 3), num(adam.train_loss_mean, 3), num(sam.train_loss_mean, 3)),
-                if adam.train_loss_mean < sam.train_loss_mean.min(sgd.train_loss_mean) { "Adam lowest: holds".into() } else { "Adam not lowest: does not hold".into() },
+                format!(
+                    "{}; SAM similar to SGD (within ×2): {}",
+                    if adam.train_loss_mean < sam.train_loss_mean.min(sgd.train_loss_mean) { "Adam lowest: holds" } else { "Adam not lowest: does not hold" },
+                    if (0.5..=2.0).contains(&train_ratio) { "holds".to_string() } else { format!("does not hold (SAM's is {} × SGD's)", num(train_ratio, 3)) }
+                ),
             ],
             vec![
                 "SAM is slower in CPU time per epoch (two gradients per step)".into(),
@@ -993,13 +1045,17 @@ pub fn sections(paths: &Paths) -> Result<Vec<(&'static str, String)>> {
             .collect::<Vec<_>>(),
     );
     let best_of = |o: &str| {
-        sweep
-            .iter()
-            .filter(|r| r.optimizer == o)
+        let rows: Vec<&RunRow> = sweep.iter().filter(|r| r.optimizer == o).collect();
+        let lrs = rows.iter().map(|r| r.lr);
+        let (lo, hi) = (
+            lrs.clone().fold(f64::INFINITY, f64::min),
+            lrs.fold(f64::NEG_INFINITY, f64::max),
+        );
+        rows.iter()
             .min_by(|a, b| a.row().test_loss.total_cmp(&b.row().test_loss))
             .map(|r| {
                 format!(
-                    "{} (lr {}{}, test loss {})",
+                    "{} (lr {}{}, test loss {}; {})",
                     o.to_uppercase(),
                     r.lr,
                     if o == "sam" {
@@ -1007,7 +1063,14 @@ pub fn sections(paths: &Paths) -> Result<Vec<(&'static str, String)>> {
                     } else {
                         String::new()
                     },
-                    num(r.row().test_loss, 4)
+                    num(r.row().test_loss, 4),
+                    if r.lr == lo {
+                        "the smallest lr tried"
+                    } else if r.lr == hi {
+                        "the largest lr tried"
+                    } else {
+                        "an interior lr"
+                    }
                 )
             })
             .unwrap_or_default()
@@ -1193,27 +1256,30 @@ pub fn speed_section(paths: &Paths) -> Result<Vec<(&'static str, String)>> {
     let text = format!(
         "Measured side by side on this machine by `scripts/bench-mnist-vs-jax.sh` (load average after the run: {}). \
 The whole 15-run reproduction (5 seeds × SGD, Adam, SAM, with the per-epoch evaluations) takes **{} s** in samlab \
-(two independent runs at a time on the two cores, each single-threaded and bit-identical to a one-thread run), against \
-**{} s** for the JAX reference run sequentially (5 × the sum of one complete run per optimizer, timed in the same session): \
-a speed-up of **×{}**.\n\n{jax_runs}\n\
-One evaluation pass (1000 training + 10000 test images, {} GFLOP dense-equivalent): {} ms on two threads, {} ms on one. \
-Dense-equivalent throughput is {} GFLOP/s, {} of the machine's nominal {} GFLOP/s fp32 peak; samlab skips the exactly-zero \
-pixels ({} of them) of the first layer, so the FLOPs actually done are {} GFLOP, i.e. {} GFLOP/s or {} of peak. \
+(two worker threads; training loops and per-epoch evaluations scheduled apart, longest runs first; every row bit-identical \
+to a one-thread run), against **{} s** for the JAX reference run sequentially (5 × the sum of one complete run per \
+optimizer, timed in the same session): a speed-up of **×{}**. Target ×2: **{}**.\n\n{jax_runs}\n\
+One evaluation pass (1000 training + 10000 test images, {} GFLOP as a dense computation): {} ms on two threads, {} ms on \
+one. samlab skips the exactly-zero pixels ({} of them) of the first layer, so the FLOPs needed are {} GFLOP (the grouped \
+first-layer kernel does somewhat more: each group of 12 images works on the union of their pixels); measured against them \
+the two-thread pass runs at {} GFLOP/s, {} of the machine's nominal {} GFLOP/s fp32 peak (the dense-equivalent rate, \
+{} GFLOP/s, is {} × that peak, which only the skipping makes possible). \
 Per training step (training only, minimum over blocks of 100 steps, against the anchors README's quiet-machine numbers):\n\n{steps}",
         b["machine"]["load_after"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
         num(f(&b["samlab_protocol_s"]), 3),
         num(f(&b["jax_protocol_sequential_s"]), 3),
         num(f(&b["protocol_speedup"]), 3),
+        if f(&b["protocol_speedup"]) >= 2.0 { "met" } else { "not met" },
         num(f(&s["eval_dense_equivalent_gflop"]), 3),
         num(f(&eval2["min_ms"]), 3),
         num(f(&eval1["min_ms"]), 3),
-        num(f(&eval2["gflops_dense_equivalent"]), 3),
-        num(f(&eval2["fraction_of_peak_dense_equivalent"]), 2),
-        num(f(&eval2["peak_gflops_used"]), 3),
         num(f(&s["zero_pixel_fraction"]), 3),
         num(f(&eval2["gflop_done"]), 3),
         num(f(&eval2["gflops_done"]), 3),
         num(f(&eval2["fraction_of_peak_done"]), 2),
+        num(f(&eval2["peak_gflops_used"]), 3),
+        num(f(&eval2["gflops_dense_equivalent"]), 3),
+        num(f(&eval2["fraction_of_peak_dense_equivalent"]), 2),
     );
     Ok(vec![("mnist-speed", text)])
 }

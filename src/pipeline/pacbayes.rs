@@ -101,7 +101,9 @@ impl Default for Config {
             theta_norm: init_theta_norm(&MNIST_LAYERS),
             theta_norm_source: "sqrt(E|θ|²) of PyTorch's default nn.Linear initialisation \
                 U(±1/√fan_in) for weights and biases, closed form Σ (fan_in·fan_out + fan_out) \
-                / (3 fan_in); a stand-in until the trained networks' norms are measured"
+                / (3 fan_in); used for these closed-form tables and the contrast dimensions, while the \
+                trained networks' own norms (table \"on the trained networks\" below) enter their \
+                bounds there"
                 .into(),
             delta: 0.05,
             rhos: vec![0.05, 0.2],

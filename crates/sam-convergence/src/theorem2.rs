@@ -284,7 +284,8 @@ pub struct ContractRow {
 pub struct Theorem2Result {
     /// One row per T of the grid, increasing T.
     pub rows: Vec<ContractRow>,
-    /// Least-squares slope of ln LHS against ln T; NaN (JSON `null`) if some mean LHS is 0.
+    /// Least-squares slope of ln LHS against ln T (a run whose mean LHS is 0 at some T is an
+    /// error, not a NaN slope).
     pub slope: f64,
 }
 
@@ -461,8 +462,20 @@ pub fn theorem2_report(cfg: &Theorem2Config) -> Result<Theorem2Report> {
     let ts: Vec<f64> = grid.iter().map(|&t| t as f64).collect();
     let lhs: Vec<f64> = rows.iter().map(|r| r.lhs_mean).collect();
     let rhs: Vec<f64> = rows.iter().map(|r| r.rhs).collect();
-    // Degenerate runs (no noise, started at a stationary point) have LHS = 0: no slope.
-    let slope = loglog_slope(&ts, &lhs).unwrap_or(f64::NAN);
+    // Degenerate runs (no noise, started at a stationary point) have LHS = 0: no slope, and the
+    // contract's `slope` must be a number, so this is an error naming the cause.
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.lhs_mean.is_nan() || r.lhs_mean <= 0.0)
+    {
+        return Err(invalid(
+            "mean LHS",
+            format!("{} at T = {}", r.lhs_mean, r.t),
+            "the gradient vanished along every run (no noise and a stationary start?), so no \
+             log-log slope exists: use a noise level sigma > 0 or another start",
+        ));
+    }
+    let slope = loglog_slope(&ts, &lhs)?;
     let rhs_slope = loglog_slope(&ts, &rhs).unwrap_or(f64::NAN);
     let result = Theorem2Result {
         rows: rows

@@ -230,3 +230,28 @@ fn eq6_as_quoted_fails_at_t_equal_1() {
         );
     }
 }
+
+/// A run that starts at the minimum without noise never moves (SAM's guarded perturbation is 0
+/// at g = 0), so the left side is 0 at every T and no log-log slope exists: the experiment
+/// reports that as an error naming the cause instead of a NaN slope (the `--json` contract
+/// requires a number).
+#[test]
+fn stationary_noiseless_run_is_an_error_not_a_nan_slope() {
+    let problem = LogCoshCos::new(vec![1.0], vec![0.0], vec![0.3]).unwrap();
+    let cfg = Theorem2Config {
+        problem,
+        x0: vec![0.3],
+        noise: Noise::Gaussian,
+        sigma: 0.0,
+        eta0: 0.5,
+        rho0: 0.1,
+        seeds: 2,
+        base_seed: 0,
+        t_min: 10,
+        t_max: 1000,
+        grid_points: 3,
+        confidence: 0.95,
+    };
+    let e = theorem2_report(&cfg).unwrap_err().to_string();
+    assert!(e.contains("mean LHS") && e.contains("sigma > 0"), "{e}");
+}

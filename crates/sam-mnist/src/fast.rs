@@ -6,7 +6,7 @@ use crate::kernels::{self, MatRef};
 use crate::model::{layer_offsets, Params, Samples};
 
 /// Rows per evaluation block (activations of a block stay in cache).
-const EVAL_BLOCK: usize = 192;
+pub(crate) const EVAL_BLOCK: usize = 192;
 
 /// Softmax cross-entropy of one logit row: returns the loss and writes the probabilities.
 #[inline]
@@ -154,9 +154,7 @@ impl Engine {
                 );
             }
             if l + 1 < nl {
-                for v in &mut self.acts[l][..m * s[l + 1]] {
-                    *v = v.max(0.0);
-                }
+                kernels::relu(self.simd, &mut self.acts[l][..m * s[l + 1]]);
             }
         }
     }
@@ -301,6 +299,7 @@ fn eval_range(
     hi: usize,
     simd: bool,
 ) -> Vec<(f64, usize)> {
+    let _ftz = kernels::FlushDenormals::new();
     let sizes = params.sizes();
     let mut eng = Engine::new(sizes, EVAL_BLOCK, false);
     eng.simd = simd;

@@ -11,7 +11,8 @@
 //!   product (for the sharpness of trained nets);
 //! - [`train`]: the protocol (SGD, Adam, SAM; batch 10; first 1000 training images; evaluation
 //!   on all train and test samples after every epoch), deterministic per seed, with
-//!   [`train::run_many`] running independent seeds in parallel.
+//!   [`train::run_many`] running independent seeds in parallel (training loops and per-epoch
+//!   evaluations scheduled apart, so both cores stay busy).
 //!
 //! The SAM step is Eq. 3 of the review, `x_{t+1} = x_t - eta grad L|_{x_t + rho g/||g||}`, on
 //! each minibatch `B` with `g = grad L_B(x_t)`. As the review remarks below Eq. 3, the update is
@@ -37,6 +38,7 @@ pub mod error;
 mod fast;
 pub mod kernels;
 pub mod model;
+mod parallel;
 pub mod train;
 
 pub use error::{MnistError, Result};

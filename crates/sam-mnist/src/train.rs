@@ -91,6 +91,31 @@ pub struct TrainConfig {
     /// SAM's m-sharpness: one perturbation per chunk of `m` samples of the batch, gradients
     /// averaged (weighted by chunk size). `None`: one perturbation per batch.
     pub m_sharpness: Option<usize>,
+    /// Adam's first-moment decay (Adam only; default [`BETA1`]).
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    /// Adam's second-moment decay (Adam only; default [`BETA2`]).
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    /// Adam's epsilon (Adam only; default [`ADAM_EPS`]).
+    #[serde(default = "default_adam_eps")]
+    pub adam_eps: f64,
+    /// SAM's epsilon in `e = rho g/(|g| + eps)` (SAM only; default [`SAM_EPS`]).
+    #[serde(default = "default_sam_eps")]
+    pub sam_eps: f64,
+}
+
+fn default_beta1() -> f64 {
+    BETA1
+}
+fn default_beta2() -> f64 {
+    BETA2
+}
+fn default_adam_eps() -> f64 {
+    ADAM_EPS
+}
+fn default_sam_eps() -> f64 {
+    SAM_EPS
 }
 
 impl TrainConfig {
@@ -116,6 +141,10 @@ impl TrainConfig {
             batch_size: 10,
             train_size: 1000,
             m_sharpness: None,
+            beta1: BETA1,
+            beta2: BETA2,
+            adam_eps: ADAM_EPS,
+            sam_eps: SAM_EPS,
         }
     }
     /// The paper's SGD run.
@@ -156,6 +185,10 @@ impl TrainConfig {
             batch_size,
             train_size,
             m_sharpness,
+            beta1: BETA1,
+            beta2: BETA2,
+            adam_eps: ADAM_EPS,
+            sam_eps: SAM_EPS,
         };
         c.validate()?;
         Ok(c)
@@ -183,6 +216,30 @@ impl TrainConfig {
                     "rho",
                     rho.to_string(),
                     "pass a finite rho >= 0, e.g. --rho 0.2",
+                );
+            }
+        }
+        for (name, v, flag) in [
+            ("beta1", self.beta1, "--beta1"),
+            ("beta2", self.beta2, "--beta2"),
+        ] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(
+                    name,
+                    v.to_string(),
+                    &format!("pass {flag} in [0, 1) (default: 0.9 and 0.999)"),
+                );
+            }
+        }
+        for (name, v, flag, default) in [
+            ("adam_eps", self.adam_eps, "--adam-eps", "1e-8"),
+            ("sam_eps", self.sam_eps, "--sam-eps", "1e-12"),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(
+                    name,
+                    v.to_string(),
+                    &format!("pass a finite {flag} > 0 (default: {default})"),
                 );
             }
         }
@@ -341,6 +398,10 @@ struct Stepper {
     // SAM: saved parameters of the touched segments; m-sharpness: gradient accumulator
     saved: Vec<f32>,
     acc: Vec<f32>,
+    // Adam's (beta1, beta2, eps) and SAM's eps
+    betas: (f64, f64),
+    adam_eps: f64,
+    sam_eps: f32,
 }
 
 impl Stepper {
@@ -358,6 +419,9 @@ impl Stepper {
             t: 0,
             saved: Vec::with_capacity(np),
             acc: vec![0.0; if msh.is_some() { np } else { 0 }],
+            betas: (cfg.beta1, cfg.beta2),
+            adam_eps: cfg.adam_eps,
+            sam_eps: cfg.sam_eps as f32,
         }
     }
 
@@ -376,6 +440,8 @@ impl Stepper {
                     &mut self.v,
                     self.lr,
                     self.t,
+                    self.betas,
+                    self.adam_eps,
                 );
                 loss
             }
@@ -430,7 +496,7 @@ impl Stepper {
         let loss = self.eng.loss_grad(p, s, rows, None);
         let g = &self.eng.grad;
         let ss: f64 = self.eng.segments().map(|r| kernels::sumsq(&g[r])).sum();
-        let scale = rho / ((ss.sqrt() as f32) + SAM_EPS as f32);
+        let scale = rho / ((ss.sqrt() as f32) + self.sam_eps);
         let total: usize = self.eng.segments().map(|r| r.len()).sum();
         self.saved.resize(total, 0.0);
         let mut off = 0;
@@ -454,14 +520,16 @@ fn adam_update(
     v: &mut [f32],
     lr: f32,
     t: i32,
+    (beta1, beta2): (f64, f64),
+    adam_eps: f64,
 ) {
-    let (b1, b2) = (BETA1 as f32, BETA2 as f32);
-    let (c1, c2) = ((1.0 - BETA1) as f32, (1.0 - BETA2) as f32);
+    let (b1, b2) = (beta1 as f32, beta2 as f32);
+    let (c1, c2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32);
     let bc1 = 1.0 - b1.powf(t as f32);
     let bc2 = 1.0 - b2.powf(t as f32);
     let step = lr / bc1;
     let sbc2 = bc2.sqrt();
-    let eps = ADAM_EPS as f32;
+    let eps = adam_eps as f32;
     kernels::adam(simd, p, g, m, v, [b1, c1, b2, c2, step, sbc2, eps]);
 }
 
@@ -527,6 +595,80 @@ pub fn train_from(
     eval_threads: usize,
     mut on_epoch: impl FnMut(&EpochRow),
 ) -> Result<TrainOutcome> {
+    check_run(cfg, sets, &init, orders)?;
+    let mut params = init;
+    let mut rows = Vec::with_capacity(cfg.epochs + 1);
+    train_loop(cfg, sets, &mut params, orders, |mark, p| {
+        let row = mark.row(measure(p, sets, eval_threads), cfg)?;
+        on_epoch(&row);
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(TrainOutcome {
+        config: cfg.clone(),
+        rows,
+        params,
+    })
+}
+
+/// The training side of one epoch's row: what is known without evaluating.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mark {
+    pub epoch: usize,
+    pub grad_evals: usize,
+    pub wall_s: f64,
+    pub cpu_s: f64,
+}
+
+/// One evaluation of a snapshot: train loss, train accuracy, test loss, test accuracy.
+pub(crate) type Metrics = (f64, f64, f64, f64);
+
+/// Evaluates `params` on both sample sets.
+pub(crate) fn measure(params: &Params, sets: &SampleSets, threads: usize) -> Metrics {
+    let (train_loss, train_acc) = evaluate(params, &sets.train, threads);
+    let (test_loss, test_acc) = evaluate(params, &sets.test, threads);
+    (train_loss, train_acc, test_loss, test_acc)
+}
+
+impl Mark {
+    /// The epoch's row, or the error naming the epoch if an evaluated loss is not finite.
+    pub(crate) fn row(&self, m: Metrics, cfg: &TrainConfig) -> Result<EpochRow> {
+        let (train_loss, train_acc, test_loss, test_acc) = m;
+        for (l, what) in [
+            (train_loss, "train evaluation"),
+            (test_loss, "test evaluation"),
+        ] {
+            if !l.is_finite() {
+                return Err(MnistError::NonFinite {
+                    epoch: self.epoch,
+                    step: cfg.train_size / cfg.batch_size,
+                    loss: l,
+                    what,
+                });
+            }
+        }
+        Ok(EpochRow {
+            epoch: self.epoch,
+            grad_evals: self.grad_evals,
+            train_loss,
+            train_acc,
+            test_loss,
+            test_acc,
+            gap: test_loss - train_loss,
+            wall_s: self.wall_s,
+            cpu_s: self.cpu_s,
+        })
+    }
+}
+
+/// Checks a run's inputs beyond [`TrainConfig::validate`]: the sample set is large enough, the
+/// initial parameters have the protocol's shape, a given batch order is a list of permutations.
+pub(crate) fn check_run(
+    cfg: &TrainConfig,
+    sets: &SampleSets,
+    init: &Params,
+    orders: Option<&[Vec<usize>]>,
+) -> Result<()> {
     cfg.validate()?;
     if sets.train.len() < cfg.train_size {
         return Err(MnistError::InvalidConfig {
@@ -556,45 +698,32 @@ pub fn train_from(
             )));
         }
     }
-    let mut params = init;
+    Ok(())
+}
+
+/// The training loop of one (checked) run: calls `snapshot` with the epoch's training-side
+/// record and the parameters before training (epoch 0) and after every epoch, and stops at the
+/// first error, from a step (non-finite minibatch loss) or from `snapshot`.
+pub(crate) fn train_loop(
+    cfg: &TrainConfig,
+    sets: &SampleSets,
+    params: &mut Params,
+    orders: Option<&[Vec<usize>]>,
+    mut snapshot: impl FnMut(Mark, &Params) -> Result<()>,
+) -> Result<()> {
+    let _ftz = kernels::FlushDenormals::new();
     let mut order_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     order_rng.set_stream(1);
     let mut stepper = Stepper::new(cfg, &SIZES);
     let steps = cfg.train_size / cfg.batch_size;
-    let mut rows = Vec::with_capacity(cfg.epochs + 1);
-    let (mut wall, mut cpu, mut grad_evals) = (0.0, 0.0, 0);
-    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
-    let eval = |params: &Params, epoch, grad_evals, wall, cpu| -> Result<EpochRow> {
-        let (train_loss, train_acc) = evaluate(params, &sets.train, eval_threads);
-        let (test_loss, test_acc) = evaluate(params, &sets.test, eval_threads);
-        for (l, what) in [
-            (train_loss, "train evaluation"),
-            (test_loss, "test evaluation"),
-        ] {
-            if !l.is_finite() {
-                return Err(MnistError::NonFinite {
-                    epoch,
-                    step: steps,
-                    loss: l,
-                    what,
-                });
-            }
-        }
-        Ok(EpochRow {
-            epoch,
-            grad_evals,
-            train_loss,
-            train_acc,
-            test_loss,
-            test_acc,
-            gap: test_loss - train_loss,
-            wall_s: wall,
-            cpu_s: cpu,
-        })
+    let mut mark = Mark {
+        epoch: 0,
+        grad_evals: 0,
+        wall_s: 0.0,
+        cpu_s: 0.0,
     };
-    let r0 = eval(&params, 0, 0, 0.0, 0.0)?;
-    on_epoch(&r0);
-    rows.push(r0);
+    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
+    snapshot(mark, params)?;
     let train_set = &sets.train;
     for epoch in 1..=cfg.epochs {
         let (t0, c0) = (Instant::now(), thread_cpu_s());
@@ -612,23 +741,23 @@ pub fn train_from(
                     what: "minibatch loss",
                 });
             }
-            grad_evals += cfg.optimizer.grads_per_step();
+            mark.grad_evals += cfg.optimizer.grads_per_step();
         }
-        wall += t0.elapsed().as_secs_f64();
-        cpu += thread_cpu_s() - c0;
-        let row = eval(&params, epoch, grad_evals, wall, cpu)?;
-        on_epoch(&row);
-        rows.push(row);
+        mark.epoch = epoch;
+        mark.wall_s += t0.elapsed().as_secs_f64();
+        mark.cpu_s += thread_cpu_s() - c0;
+        snapshot(mark, params)?;
     }
-    Ok(TrainOutcome {
-        config: cfg.clone(),
-        rows,
-        params,
-    })
+    Ok(())
 }
 
-/// Runs independent configs on `threads` threads (one run per thread at a time), results in
-/// input order. Each run is bit-identical to running it alone.
+/// Runs independent configs on `threads` threads, results in input order. Each run is
+/// bit-identical to running it alone with [`train_with`] (only the timing columns differ).
+///
+/// With more than one thread, the training loops and the per-epoch evaluations are scheduled
+/// separately (see the `parallel` module): the longest runs start first, and a thread that has
+/// no training to do evaluates the snapshots other runs leave behind, so both cores stay busy
+/// to the end.
 ///
 /// ```
 /// use sam_mnist::{data::Mnist, train::{run_many, TrainConfig, Optimizer}};
@@ -643,7 +772,29 @@ pub fn run_many(
     data: &Mnist,
     threads: usize,
 ) -> Vec<Result<TrainOutcome>> {
-    use rayon::prelude::*;
+    run_many_with(configs, data, threads, &|_| {})
+}
+
+/// [`run_many`] with `on_run(i)` called (from a worker thread) as soon as run `i` is complete,
+/// for progress bars.
+///
+/// ```
+/// use sam_mnist::{data::Mnist, train::{run_many_with, TrainConfig, Optimizer}};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let cfgs: Vec<_> = (0..3).map(|s| TrainConfig::new(Optimizer::Sgd, 0.01, 1, s, 2, 4, None).unwrap()).collect();
+/// let done = AtomicUsize::new(0);
+/// let out = run_many_with(&cfgs, &m, 2, &|_| { done.fetch_add(1, Ordering::Relaxed); });
+/// assert_eq!(done.into_inner(), 3);
+/// assert!(out.iter().all(|o| o.is_ok()));
+/// ```
+pub fn run_many_with(
+    configs: &[TrainConfig],
+    data: &Mnist,
+    threads: usize,
+    on_run: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<TrainOutcome>> {
     // one sample-set build per distinct train_size
     let mut sets: Vec<(usize, Result<SampleSets>)> = Vec::new();
     for c in configs {
@@ -651,27 +802,56 @@ pub fn run_many(
             sets.push((c.train_size, SampleSets::new(data, c.train_size.min(60000))));
         }
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .expect("thread pool");
-    pool.install(|| {
-        configs
-            .par_iter()
-            .with_max_len(1)
-            .map(|c| {
+    // the sample sets of `c`, or the error `train` would give for it
+    let find = |c: &TrainConfig| -> Result<usize> {
+        let k = sets.iter().position(|(n, _)| *n == c.train_size).unwrap();
+        match &sets[k].1 {
+            Ok(_) => Ok(k),
+            Err(_) => {
                 c.validate()?;
-                match &sets.iter().find(|(n, _)| *n == c.train_size).unwrap().1 {
-                    Ok(s) => train_with(c, s, 1, |_| {}),
-                    Err(e) => Err(MnistError::InvalidConfig {
-                        name: "train_size",
-                        value: c.train_size.to_string(),
-                        expected: e.to_string(),
-                    }),
-                }
+                Err(SampleSets::new(data, c.train_size)
+                    .err()
+                    .unwrap_or_else(|| {
+                        MnistError::Shape("internal: sample sets failed once".to_string())
+                    }))
+            }
+        }
+    };
+    let set = |k: usize| sets[k].1.as_ref().expect("checked by find");
+    if threads <= 1 {
+        return configs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let out = find(c).and_then(|k| train_with(c, set(k), 1, |_| {}));
+                on_run(i);
+                out
             })
-            .collect()
-    })
+            .collect();
+    }
+    let mut out: Vec<Option<Result<TrainOutcome>>> = Vec::with_capacity(configs.len());
+    let (mut idx, mut cfgs, mut with) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, c) in configs.iter().enumerate() {
+        match find(c) {
+            Ok(k) => {
+                out.push(None);
+                idx.push(i);
+                cfgs.push(c.clone());
+                with.push(set(k));
+            }
+            Err(e) => {
+                on_run(i);
+                out.push(Some(Err(e)));
+            }
+        }
+    }
+    let ran = crate::parallel::run(&cfgs, &with, threads, &|k| on_run(idx[k]));
+    for (i, r) in idx.into_iter().zip(ran) {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|o| o.expect("every run has a result"))
+        .collect()
 }
 
 /// Mean loss and gradient (flat, f32) of the minibatch `rows` of `samples` with the fast path
@@ -685,6 +865,7 @@ pub fn run_many(
 /// assert!(loss > 0.0 && g.len() == p.flat().len());
 /// ```
 pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f32, Vec<f32>) {
+    let _ftz = kernels::FlushDenormals::new();
     let mut eng = Engine::new(params.sizes(), rows.len(), true);
     let mut p = params.flat().to_vec();
     let loss = eng.loss_grad(&mut p, samples, rows, None);
@@ -725,6 +906,7 @@ pub fn time_steps(
     let mut params = Params::init(&SIZES, cfg.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     rng.set_stream(1);
+    let _ftz = kernels::FlushDenormals::new();
     let mut stepper = Stepper::new(cfg, &SIZES);
     let mut perm: Vec<usize> = (0..cfg.train_size).collect();
     let mut batches = Vec::new();
