@@ -36,7 +36,9 @@ fn toy_cli_defaults_are_the_committed_selections() {
     let rep: samlab::experiments::toy::fig2::Reproduction =
         sam_results::read_json(&p.results.join("fig2/reproduction.json")).unwrap();
     let d = pipeline::toy::fig2_defaults();
-    assert_eq!((d.start, d.rho), (rep.start, rep.rho));
+    assert_eq!((d.start.clone(), d.rho), (rep.start, rep.rho));
+    // section 2.3.1 of the review fixes these two: η = 0.1, 1000 iterations
+    assert_eq!((d.eta, d.iterations), (0.1, 1000));
 }
 
 #[test]

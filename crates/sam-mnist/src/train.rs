@@ -11,6 +11,8 @@
 //! | batch_size | 10 | 1..=train_size |
 //! | train_size | 1000 | 1..=60000 (and <= the images available) |
 //! | m_sharpness | None (one perturbation per batch) | 1..=batch_size |
+//! | beta1, beta2, adam_eps (Adam) | 0.9, 0.999, 1e-8 | [0, 1), [0, 1), finite > 0 |
+//! | sam_eps (SAM) | 1e-12 | finite > 0 |
 //!
 //! One run is single-threaded and deterministic: the same config gives bit-identical rows
 //! (except the timings) whatever else runs; [`run_many`] runs independent configs in parallel.
