@@ -41,8 +41,8 @@ proptest! {
 
     /// The other side of the bound (the "trapped" rows of the report's grid): just above
     /// η = 1e-4, GD can no longer settle at x = 0, but neither does it leave the sharp well: it
-    /// keeps oscillating around 0 (the last 200 iterates never come within 1e-3 of a fixed point
-    /// at 0, and stay within 0.1 of it, far from the flat minimum x = 1).
+    /// keeps oscillating around 0 (the last 200 iterates do not all stay within 1e-3 of 0, so it
+    /// has not converged there, yet all stay within 0.1 of it, far from the flat minimum x = 1).
     #[test]
     fn fig1_gd_trapped_oscillating_in_sharp_well_just_above_stability_bound(x0 in -1.2f64..-0.1, eta in 1.1e-4f64..4e-4) {
         let s = ToySettings { eta, rho: 0.0, iterations: (10.0 / eta) as usize, start: vec![x0] };

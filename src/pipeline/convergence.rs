@@ -552,7 +552,7 @@ fn theorem2_section(d: &Loaded) -> String {
         .filter_map(|(r, sl)| sl.map(|v| (r.t, v)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     format!(
-        "{}\nThe bound holds at every T (the whole {}% interval of the LHS at or below the RHS evaluated at the upper end of the interval for E f(x_T)): **{}**. RHS/LHS ranges from **{}** to **{}**; over this grid it grows like T^{} and (C1/√T)/LHS like T^{} (log-log slopes; √T would be T^0.5).\n\nLeast-squares slopes of ln(·) on ln T over this grid: measured LHS **{}**; RHS {}; the stated rate ln T/√T {}. Local slope of the LHS between the last two grid points: **{}**; steepest local slope {} at T = {}.\n",
+        "{}\nThe bound holds at every T (the whole {}% interval of the LHS at or below the RHS evaluated at the upper end of the interval for E f(x_T)): **{}**. RHS/LHS ranges from **{}** to **{}**; over this grid it grows like T^{} and (C1/√T)/LHS like T^{} (log-log slopes; √T would be T^0.5).\n\nLeast-squares slopes of ln(·) on ln T over this grid: measured LHS **{}**; RHS {}; the stated rate ln T/√T {}. Local slope of the LHS between the last two grid points: **{}**{}.\n",
         table(
             &[
                 "T",
@@ -578,8 +578,10 @@ fn theorem2_section(d: &Loaded) -> String {
         opt(s.rhs_slope, 3),
         opt(rate_slope, 3),
         slopes.last().copied().flatten().map_or_else(|| "undefined".into(), |v| num(v, 3)),
-        steepest.map_or_else(|| "undefined".into(), |(_, v)| num(v, 3)),
-        steepest.map_or(0, |(t, _)| t),
+        steepest.map_or_else(String::new, |(t, v)| format!(
+            "; steepest local slope {} at T = {t}",
+            num(v, 3)
+        )),
     )
 }
 

@@ -311,8 +311,9 @@ fn eval_range(
     while b < hi {
         let e = (b + EVAL_BLOCK).min(hi);
         rows.clear();
-        // rows sorted by label: a group's images share more pixels (the sums are order-free
-        // up to rounding; the order is fixed, so results stay deterministic)
+        // rows sorted by label and chained by pixel overlap within the block: a group's images
+        // share more pixels (the sums are order-free up to rounding; the order is fixed, so
+        // results stay deterministic)
         rows.extend_from_slice(&samples.eval_order[b..e]);
         eng.forward(params.flat(), samples, &rows);
         let mut loss = 0.0f64;

@@ -221,11 +221,12 @@ impl TrainConfig {
                 );
             }
         }
+        // checked as the f32 values the kernels use (0.99999999 rounds to 1.0f32)
         for (name, v, flag) in [
             ("beta1", self.beta1, "--beta1"),
             ("beta2", self.beta2, "--beta2"),
         ] {
-            if !(0.0..1.0).contains(&v) {
+            if !(0.0..1.0).contains(&(v as f32)) {
                 return bad(
                     name,
                     v.to_string(),
@@ -237,11 +238,11 @@ impl TrainConfig {
             ("adam_eps", self.adam_eps, "--adam-eps", "1e-8"),
             ("sam_eps", self.sam_eps, "--sam-eps", "1e-12"),
         ] {
-            if !(v.is_finite() && v > 0.0) {
+            if !((v as f32).is_finite() && v as f32 > 0.0) {
                 return bad(
                     name,
                     v.to_string(),
-                    &format!("pass a finite {flag} > 0 (default: {default})"),
+                    &format!("pass a finite {flag} > 0 that does not round to 0 in f32 (default: {default})"),
                 );
             }
         }
@@ -713,7 +714,6 @@ pub(crate) fn train_loop(
     orders: Option<&[Vec<usize>]>,
     mut snapshot: impl FnMut(Mark, &Params) -> Result<()>,
 ) -> Result<()> {
-    let _ftz = kernels::FlushDenormals::new();
     let mut order_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     order_rng.set_stream(1);
     let mut stepper = Stepper::new(cfg, &SIZES);
@@ -733,6 +733,8 @@ pub(crate) fn train_loop(
             Some(o) => perm.copy_from_slice(&o[epoch - 1]),
             None => perm.shuffle(&mut order_rng),
         }
+        // the steps run with denormals flushed (the callback below does not)
+        let ftz = kernels::FlushDenormals::new();
         for (step, batch) in perm.chunks_exact(cfg.batch_size).take(steps).enumerate() {
             let loss = stepper.step(params.flat_mut(), train_set, batch);
             if !loss.is_finite() {
@@ -745,6 +747,7 @@ pub(crate) fn train_loop(
             }
             mark.grad_evals += cfg.optimizer.grads_per_step();
         }
+        drop(ftz);
         mark.epoch = epoch;
         mark.wall_s += t0.elapsed().as_secs_f64();
         mark.cpu_s += thread_cpu_s() - c0;

@@ -260,6 +260,7 @@ fn run_many_equals_runs_alone_with_uneven_runs_and_errors() {
                     assert_eq!(strip_time(&a.rows), strip_time(&b.rows));
                     assert_eq!(a.params, b.params);
                     assert_eq!(&a.config, c);
+                    assert_eq!(&b.config, c);
                 }
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
                 (a, b) => panic!("alone {:?} vs parallel {:?}", a.is_ok(), b.is_ok()),
