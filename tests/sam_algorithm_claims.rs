@@ -2,11 +2,14 @@
 
 use proptest::prelude::*;
 use samlab::objectives::{Fig1, Fig2, Gradient, Objective, Rosenbrock};
-use samlab::optim::{run, ExactGradient, Gd, Optimizer, Plain, RunConfig, Sam, Schedule, TraceRow};
+use samlab::optim::{
+    run, ExactGradient, Gd, Grad, Optimizer, PerturbationRule, Plain, RunConfig, Sam, SamRule,
+    Saved, Schedule, TraceRow,
+};
 
 fn trace<O: Optimizer, F: Gradient>(opt: O, f: &F, x0: &[f64], n: usize) -> Vec<Vec<f64>> {
     let mut t = Vec::new();
-    let mut rec = |r: &TraceRow| t.push(r.x.clone());
+    let mut rec = |r: &TraceRow| t.push(r.x.to_vec());
     run(
         opt,
         x0,
@@ -45,7 +48,7 @@ proptest! {
         x in -2.0f64..2.0, y in -2.0f64..2.0, eta in 1e-5f64..2e-4, n in 1usize..200,
     ) {
         let f = Rosenbrock::new(2);
-        let gd = trace(Plain(Gd::new(Schedule::constant(eta).unwrap())), &f, &[x, y], n);
+        let gd = trace(Plain::new(Gd::new(Schedule::constant(eta).unwrap())), &f, &[x, y], n);
         let sam = trace(Sam::new(Gd::new(Schedule::constant(eta).unwrap()), Schedule::constant(0.0).unwrap()), &f, &[x, y], n);
         prop_assert_eq!(gd, sam);
     }
@@ -56,8 +59,10 @@ proptest! {
         g in proptest::collection::vec(-1e3f64..1e3, 1..20), rho in 1e-6f64..10.0,
     ) {
         prop_assume!(g.iter().any(|v| *v != 0.0));
-        let sam = Sam::new(Gd::new(Schedule::constant(0.1).unwrap()), Schedule::constant(rho).unwrap());
-        let e = sam.perturbation(&g, rho);
+        let mut grad = Grad::default();
+        grad.dense_mut(g.len()).copy_from_slice(&g);
+        let mut e = vec![0.0; g.len()]; // climbing from 0 leaves x = ê
+        SamRule::new(0.0).unwrap().climb(&mut e, &grad, rho, &mut Saved::default());
         let n = e.iter().map(|v| v * v).sum::<f64>().sqrt();
         prop_assert!((n - rho).abs() <= 1e-12 * rho, "|e| = {} vs rho = {}", n, rho);
     }
@@ -97,7 +102,7 @@ fn zero_gradient_gives_a_finite_sam_step() {
 #[test]
 fn divergence_is_reported_with_the_step() {
     let err = run(
-        Plain(Gd::new(Schedule::constant(10.0).unwrap())),
+        Plain::new(Gd::new(Schedule::constant(10.0).unwrap())),
         &[3.0, 3.0],
         &mut ExactGradient(&Rosenbrock::new(2)),
         &RunConfig::steps(1000),
@@ -123,7 +128,7 @@ fn sam_costs_two_gradients_per_step() {
     )
     .unwrap();
     let g = run(
-        Plain(Gd::new(Schedule::constant(0.01).unwrap())),
+        Plain::new(Gd::new(Schedule::constant(0.01).unwrap())),
         &[0.3, 0.2],
         &mut ExactGradient(&Fig2),
         &RunConfig::steps(17),

@@ -94,7 +94,7 @@ fn train_rejects_bad_input_cleanly() {
         (&["train", "--optimizer", "sgd", "--epochs", "0"], "epochs"),
         (
             &["train", "--optimizer", "adam", "--rho", "0.1"],
-            "--rho applies to --optimizer sam only",
+            "--rho applies to the SAM family",
         ),
         (
             &["train", "--optimizer", "adam", "--beta2", "1.0"],

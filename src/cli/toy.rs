@@ -32,6 +32,9 @@ pub struct Args {
     /// Start point, comma-separated (1 value for fig1, 2 for fig2).
     #[arg(long, allow_hyphen_values = true)]
     pub start: Option<String>,
+    /// The SAM-family member run against GD: sam, usam or asam (ASAM with η = 0.01).
+    #[arg(long, default_value = "sam")]
+    pub optimizer: String,
     /// Print JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -51,7 +54,7 @@ pub fn run(args: Args) -> Result<()> {
             None => defaults.start,
         },
     };
-    let out = toy_json(&obj, &settings)?;
+    let out = toy_json(&obj, &settings, &args.optimizer)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -59,9 +62,10 @@ pub fn run(args: Args) -> Result<()> {
             "eta = {}, rho = {}, iterations = {}, start = {:?}",
             settings.eta, settings.rho, settings.iterations, settings.start
         );
-        for (name, e) in [("GD ", &out.gd), ("SAM", &out.sam)] {
+        let name = out.optimizer.to_uppercase();
+        for (name, e) in [("GD", &out.gd), (name.as_str(), &out.sam)] {
             println!(
-                "{name}: final {:?}  loss {:.6e}  lambda_max {:.6}  sharpness {:.6e}",
+                "{name:4}: final {:?}  loss {:.6e}  lambda_max {:.6}  sharpness {:.6e}",
                 e.final_point, e.loss, e.lambda_max, e.sharpness
             );
         }

@@ -17,6 +17,11 @@ pub enum OptName {
     Adam,
     /// SAM with base SGD (default lr 0.01, rho 0.2, 75 epochs).
     Sam,
+    /// Unnormalised SAM, ê = ρ g (default lr 0.01, rho 0.2 as SAM's, untuned; 75 epochs).
+    Usam,
+    /// ASAM, ê = ρ T²g/‖Tg‖ with T = diag(|w| + η) (default lr 0.01, rho 2.0 = ten times
+    /// SAM's as Kwon et al. advise, η 0.01; 75 epochs).
+    Asam,
 }
 
 /// Arguments of `samlab train`.
@@ -28,7 +33,7 @@ pub struct Args {
     /// Learning rate [default: the paper's for the optimizer].
     #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
-    /// SAM radius ρ (SAM only) [default: 0.2].
+    /// Radius ρ (SAM family only) [default: 0.2; ASAM 2.0].
     #[arg(long, allow_hyphen_values = true)]
     pub rho: Option<f64>,
     /// Epochs [default: 150, SAM 75, i.e. 15000 gradient evaluations].
@@ -55,9 +60,12 @@ pub struct Args {
     /// Adam's epsilon (Adam only) [default: 1e-8].
     #[arg(long, allow_hyphen_values = true)]
     pub adam_eps: Option<f64>,
-    /// SAM's epsilon in ê = ρ g/(‖g‖ + eps) (SAM only) [default: 1e-12].
+    /// Epsilon of the normalised rules, ê = ρ v/(‖v‖ + eps) (sam, asam) [default: 1e-12].
     #[arg(long, allow_hyphen_values = true)]
     pub sam_eps: Option<f64>,
+    /// ASAM's offset η in T = diag(|w| + η) (asam only) [default: 0.01].
+    #[arg(long, allow_hyphen_values = true)]
+    pub asam_eta: Option<f64>,
     /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then data/mnist, fetched if missing].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -96,14 +104,24 @@ pub struct Summary {
 pub fn config(a: &Args) -> Result<TrainConfig> {
     let optimizer = match a.optimizer {
         OptName::Sgd | OptName::Adam if a.rho.is_some() => {
-            bail!("--rho applies to --optimizer sam only: drop it or use sam")
+            bail!("--rho applies to the SAM family (sam, usam, asam) only: drop it or use sam")
         }
         OptName::Sgd => Optimizer::Sgd,
         OptName::Adam => Optimizer::Adam,
         OptName::Sam => Optimizer::Sam {
             rho: a.rho.unwrap_or(0.2),
         },
+        OptName::Usam => Optimizer::Usam {
+            rho: a.rho.unwrap_or(0.2),
+        },
+        OptName::Asam => Optimizer::Asam {
+            rho: a.rho.unwrap_or(2.0),
+            eta: a.asam_eta.unwrap_or(sam_optim::perturb::ASAM_ETA),
+        },
     };
+    if a.asam_eta.is_some() && !matches!(a.optimizer, OptName::Asam) {
+        bail!("--asam-eta applies to --optimizer asam only: drop it or use asam")
+    }
     let adam_only = [
         ("--beta1", a.beta1),
         ("--beta2", a.beta2),
@@ -114,8 +132,8 @@ pub fn config(a: &Args) -> Result<TrainConfig> {
             bail!("{flag} applies to --optimizer adam only: drop it or use adam")
         }
     }
-    if a.sam_eps.is_some() && !matches!(a.optimizer, OptName::Sam) {
-        bail!("--sam-eps applies to --optimizer sam only: drop it or use sam")
+    if a.sam_eps.is_some() && !matches!(a.optimizer, OptName::Sam | OptName::Asam) {
+        bail!("--sam-eps applies to the normalised rules (--optimizer sam or asam) only: drop it")
     }
     let paper = TrainConfig::paper(optimizer, a.seed);
     let mut c = TrainConfig::new(

@@ -2,7 +2,7 @@
 
 use super::Paths;
 use anyhow::{Context, Result};
-use sam_experiments::toy::{fig1, fig2, lambda_max, run_pair, ToySettings};
+use sam_experiments::toy::{fig1, fig2, lambda_max, run_pair, run_pair_with, ToySettings};
 use sam_figures::{render, render_heatmap, Heatmap, LineChart, Series, Style};
 use sam_objectives::{AnyObjective, Fig1, Fig2, Hessian, Objective};
 use sam_report::{num, table};
@@ -54,10 +54,22 @@ pub struct RunEnd {
 pub struct ToyJson {
     /// GD's end.
     pub gd: RunEnd,
-    /// SAM's end.
+    /// The SAM-family member's end (SAM unless `--optimizer` names another).
     pub sam: RunEnd,
+    /// Which SAM-family member ran as `sam` (`usam`, `asam`); absent for SAM itself, the
+    /// default, so the committed Figure 1-2 results keep their shape.
+    #[serde(default = "default_optimizer", skip_serializing_if = "is_sam")]
+    pub optimizer: String,
     /// The settings.
     pub settings: ToySettings,
+}
+
+fn default_optimizer() -> String {
+    "sam".into()
+}
+
+fn is_sam(name: &str) -> bool {
+    name == "sam"
 }
 
 fn end(f: &AnyObjective, x: Vec<f64>, rho: f64) -> Result<RunEnd> {
@@ -71,12 +83,14 @@ fn end(f: &AnyObjective, x: Vec<f64>, rho: f64) -> Result<RunEnd> {
 }
 
 /// Runs GD and SAM with `s` on `f` and summarises both ends.
-pub fn toy_json(f: &AnyObjective, s: &ToySettings) -> Result<ToyJson> {
-    let (gd, sam) = run_pair(f, s)?;
+pub fn toy_json(f: &AnyObjective, s: &ToySettings, optimizer: &str) -> Result<ToyJson> {
+    let method = sam_experiments::toy::method(optimizer, s)?;
+    let (gd, sam) = run_pair_with(f, s, method)?;
     let last = |t: Vec<Vec<f64>>| t.into_iter().last().expect("a run has at least its start");
     Ok(ToyJson {
         gd: end(f, last(gd), s.rho)?,
         sam: end(f, last(sam), s.rho)?,
+        optimizer: method.name().into(),
         settings: s.clone(),
     })
 }
@@ -160,7 +174,7 @@ pub fn run_fig1(paths: &Paths, quick: bool, progress: &(dyn Fn(u64, &str) + Sync
     write_csv(&dir.join("landscape.csv"), &curve)?;
     write_json(
         &dir.join("showcase.json"),
-        &toy_json(&AnyObjective::Fig1(Fig1), &settings)?,
+        &toy_json(&AnyObjective::Fig1(Fig1), &settings, "sam")?,
     )?;
     write_json(&dir.join("facts.json"), &Fig1Facts::compute())?;
     write_json(&dir.join("meta.json"), &meta("fig1", quick, &cfg)?)?;
@@ -431,11 +445,11 @@ pub fn run_fig2(paths: &Paths, quick: bool, progress: &(dyn Fn(u64, &str) + Sync
     )?;
     write_json(
         &dir.join("paper_setting.json"),
-        &toy_json(&AnyObjective::Fig2(Fig2), &settings_paper)?,
+        &toy_json(&AnyObjective::Fig2(Fig2), &settings_paper, "sam")?,
     )?;
     write_json(
         &dir.join("reproducing_setting.json"),
-        &toy_json(&AnyObjective::Fig2(Fig2), &settings_rep)?,
+        &toy_json(&AnyObjective::Fig2(Fig2), &settings_rep, "sam")?,
     )?;
     write_json(&dir.join("meta.json"), &meta("fig2", quick, &cfg)?)?;
     Ok(())

@@ -40,7 +40,7 @@
 
 use crate::error::{invalid, nonneg, Result};
 use sam_objectives::Quadratic;
-use sam_optim::{run, ExactGradient, Gd, RunConfig, Sam, Schedule, TraceRow};
+use sam_optim::{run, ExactGradient, Gd, Optimizer, RunConfig, Sam, Schedule, TraceRow, Usam};
 use serde::{Deserialize, Serialize};
 
 /// Which SAM perturbation: ê = ρ g/‖g‖ (Eq. 3) or ê = ρ g.
@@ -126,9 +126,9 @@ pub fn quadratic_floor_with(cfg: &QuadraticFloorConfig) -> Result<f64> {
         Schedule::constant(cfg.rho)?
     };
     let base = Gd::new(eta);
-    let opt = match cfg.variant {
-        SamVariant::Normalized => Sam::new(base, rho),
-        SamVariant::Unnormalized => Sam::unnormalized(base, rho),
+    let opt: Box<dyn Optimizer> = match cfg.variant {
+        SamVariant::Normalized => Box::new(Sam::new(base, rho)),
+        SamVariant::Unnormalized => Box::new(Sam::with_rule(base, Usam, rho)),
     };
     let first = cfg.steps - window_len(cfg.steps) + 1;
     let mut floor = 0.0_f64;

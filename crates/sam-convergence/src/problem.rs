@@ -29,7 +29,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use sam_objectives::{Gradient, Objective};
-use sam_optim::GradientOracle;
+use sam_optim::{Grad, GradientOracle};
 use serde::{Deserialize, Serialize};
 
 /// f(x) = Σᵢ aᵢ log cosh(xᵢ − cᵢ) + bᵢ (1 − cos(xᵢ − cᵢ)); see the module docs for G and L.
@@ -217,10 +217,10 @@ pub enum Noise {
 ///
 /// ```
 /// use sam_convergence::{LogCoshCos, Noise, NoisyGradient};
-/// use sam_optim::GradientOracle;
+/// use sam_optim::{Grad, GradientOracle};
 /// let f = LogCoshCos::new(vec![1.0; 2], vec![0.0; 2], vec![0.0; 2]).unwrap();
 /// let mut o = NoisyGradient::new(&f, Noise::Gaussian, 0.5, 7, 0).unwrap();
-/// let (mut g1, mut g2) = ([0.0; 2], [0.0; 2]);
+/// let (mut g1, mut g2) = (Grad::default(), Grad::default());
 /// o.begin_step(0);
 /// o.gradient(&[0.0, 0.0], &mut g1);
 /// o.gradient(&[0.0, 0.0], &mut g2);
@@ -288,11 +288,13 @@ impl GradientOracle for NoisyGradient<'_> {
             };
         }
     }
-    fn gradient(&mut self, x: &[f64], out: &mut [f64]) {
+    fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
+        let out = out.dense_mut(x.len());
         self.f.gradient_into(x, out);
         for (o, v) in out.iter_mut().zip(&self.xi) {
             *o += v;
         }
+        None
     }
 }
 

@@ -385,10 +385,10 @@ fn run_seed(cfg: &Theorem2Config, grid: &[usize], index: usize) -> Result<SeedOu
     let mut sum = 0.0;
     let mut next = 0;
     let mut observe = |row: &TraceRow| {
-        sum += f.grad_norm_sq(&row.x);
+        sum += f.grad_norm_sq(row.x);
         if next < grid.len() && row.step == grid[next] {
             lhs.push(sum / row.step as f64);
-            f_t.push(f.value(&row.x));
+            f_t.push(f.value(row.x));
             next += 1;
         }
     };
@@ -558,16 +558,18 @@ mod tests {
         let mut x = cfg.x0.clone();
         let mut sum = f.grad_norm_sq(&x);
         let d = x.len();
-        let (mut g, mut gs) = (vec![0.0; d], vec![0.0; d]);
+        let (mut gb, mut gsb) = (sam_optim::Grad::default(), sam_optim::Grad::default());
         use sam_optim::GradientOracle;
         for t in 0..50 {
             o.begin_step(t);
-            o.gradient(&x, &mut g);
+            o.gradient(&x, &mut gb);
+            let g = gb.values();
             let n = g.iter().map(|v| v * v).sum::<f64>().sqrt();
             let rho = cfg.rho0 / ((t + 1) as f64).sqrt();
             let eta = cfg.eta0 / ((t + 1) as f64).sqrt();
-            let xp: Vec<f64> = x.iter().zip(&g).map(|(a, b)| a + rho * b / n).collect();
-            o.gradient(&xp, &mut gs);
+            let xp: Vec<f64> = x.iter().zip(g).map(|(a, b)| a + rho * b / n).collect();
+            o.gradient(&xp, &mut gsb);
+            let gs = gsb.values();
             for i in 0..d {
                 x[i] -= eta * gs[i];
             }

@@ -125,7 +125,9 @@ proptest! {
             if a >= 1.0 {
                 prop_assert!(next * w < 0.0, "t = {t}: no sign change ({w} -> {next})");
                 let gap = (next.abs() - w_star).abs();
-                prop_assert!(gap <= prev_gap * (1.0 + 1e-12) + 1e-15);
+                // monotone up to the rounding of |w| near w* (a few ulps of w*, not 1e-15:
+                // w* reaches ~7 for rho near 2, where one ulp is ~1e-15)
+                prop_assert!(gap <= prev_gap * (1.0 + 1e-12) + 8.0 * f64::EPSILON * w_star.max(1.0));
                 prev_gap = gap;
             } else if t < n1 {
                 prop_assert!(next > 0.0, "t = {t} < n1 = {n1}: crossed early");

@@ -115,6 +115,9 @@ pub enum MnistError {
         /// Where it was detected.
         what: &'static str,
     },
+    /// The optimizer stack rejected a setting.
+    #[error(transparent)]
+    Optim(#[from] sam_optim::OptimError),
 }
 
 /// `Result` with [`MnistError`].

@@ -4,6 +4,7 @@
 
 use crate::kernels::{self, MatRef};
 use crate::model::{layer_offsets, Params, Samples};
+use sam_optim::Grad;
 
 /// Rows per evaluation block (activations of a block stay in cache).
 pub(crate) const EVAL_BLOCK: usize = 192;
@@ -44,19 +45,39 @@ pub(crate) struct Engine {
     acts: Vec<Vec<f32>>,
     deltas: Vec<Vec<f32>>,
     probs: Vec<f32>,
-    /// Flat gradient; first-layer weight rows not in `active` are zero.
-    pub grad: Vec<f32>,
     /// Input pixels nonzero somewhere in the last batch (sorted).
-    pub active: Vec<u32>,
+    active: Vec<u32>,
     mark: Vec<bool>,
     group: kernels::GroupScratch,
     /// The batch's inputs restricted to the active pixels, dense (rows x active).
     xa: Vec<f32>,
-    prev_active: Vec<u32>,
+}
+
+/// The parameters a gradient pass reads: as they are, or to be stepped by SGD in the pass.
+pub(crate) enum Pass<'a> {
+    /// Compute the gradient at these parameters.
+    Gradient(&'a [f32]),
+    /// Take the SGD step `p <- p - lr g` fused into the gradient kernels.
+    Sgd(&'a mut [f32], f32),
+}
+
+impl Pass<'_> {
+    fn params(&self) -> &[f32] {
+        match self {
+            Pass::Gradient(p) => p,
+            Pass::Sgd(p, _) => p,
+        }
+    }
+    fn lr(&self) -> Option<f32> {
+        match self {
+            Pass::Gradient(_) => None,
+            Pass::Sgd(_, lr) => Some(*lr),
+        }
+    }
 }
 
 impl Engine {
-    pub fn new(sizes: &[usize], cap: usize, with_grad: bool) -> Self {
+    pub fn new(sizes: &[usize], cap: usize) -> Self {
         let nl = sizes.len() - 1;
         Engine {
             simd: kernels::simd_available(),
@@ -66,31 +87,11 @@ impl Engine {
             acts: (0..nl).map(|l| vec![0.0; cap * sizes[l + 1]]).collect(),
             deltas: (0..nl).map(|l| vec![0.0; cap * sizes[l + 1]]).collect(),
             probs: vec![0.0; sizes[nl]],
-            grad: vec![
-                0.0;
-                if with_grad {
-                    crate::model::n_params(sizes)
-                } else {
-                    0
-                }
-            ],
             active: Vec::new(),
             mark: vec![false; sizes[0]],
             group: kernels::GroupScratch::new(sizes[0]),
             xa: Vec::new(),
-            prev_active: Vec::new(),
         }
-    }
-
-    /// Ranges of the flat vector where the gradient may be nonzero: the active first-layer rows,
-    /// then everything from the first bias on.
-    pub fn segments(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-        let n1 = self.sizes[1];
-        let w0 = self.offs[0].0;
-        self.active
-            .iter()
-            .map(move |&k| w0 + k as usize * n1..w0 + (k as usize + 1) * n1)
-            .chain(std::iter::once(self.offs[0].1..self.grad.len()))
     }
 
     /// Forward pass of the rows `rows` of `samples`; activations in `self.acts`, logits last.
@@ -159,33 +160,42 @@ impl Engine {
         }
     }
 
-    /// Mean loss over the rows `rows` and its gradient into `self.grad`; with `sgd = Some(lr)`
-    /// the SGD step `p <- p - lr g` is fused into the gradient kernels instead (the weight parts
-    /// of `self.grad` are then not written; the result equals computing `g` and stepping).
+    /// Mean loss over the rows `rows` and its gradient into `out`, whose support becomes the
+    /// first-layer rows of the batch's nonzero pixels and everything from the first bias on
+    /// (values outside stay zero: rows of the buffer's previous support that are not active now
+    /// are cleared). With [`Pass::Sgd`] the SGD step is fused into the gradient kernels instead
+    /// (the weight parts of `out` are then not written; the result equals computing `g` and
+    /// stepping).
     pub fn loss_grad(
         &mut self,
-        p: &mut [f32],
+        mut pass: Pass<'_>,
         samples: &Samples,
         rows: &[usize],
-        sgd: Option<f32>,
+        out: &mut Grad<f32>,
     ) -> f32 {
         let m = rows.len();
         assert!(m > 0 && m <= self.cap);
         let s = self.sizes.clone();
         let nl = s.len() - 1;
         let (w0, b0) = self.offs[0];
-        // this batch's nonzero pixels (sorted); rows of the previous batch's pixels that are not
-        // active now are cleared, the active ones are overwritten below
-        std::mem::swap(&mut self.active, &mut self.prev_active);
+        let np = crate::model::n_params(&s);
+        let (grad, support) = out.parts_mut();
+        if grad.len() != np {
+            grad.clear();
+            grad.resize(np, 0.0);
+            support.clear();
+        }
+        // this batch's nonzero pixels (sorted); first-layer rows of the buffer's previous
+        // support that are not active now are cleared, the active ones are overwritten below
         let csr = &samples.csr;
         for &r in rows {
             for &k in &csr.idx[csr.ptr[r]..csr.ptr[r + 1]] {
                 self.mark[k as usize] = true;
             }
         }
-        for &k in &self.prev_active {
-            if !self.mark[k as usize] {
-                self.grad[w0 + k as usize * s[1]..w0 + (k as usize + 1) * s[1]].fill(0.0);
+        for rg in support.iter().filter(|rg| rg.start < b0) {
+            if !self.mark[(rg.start - w0) / s[1]] {
+                grad[rg.clone()].fill(0.0);
             }
         }
         self.active.clear();
@@ -195,7 +205,15 @@ impl Engine {
                 *mk = false;
             }
         }
-        self.forward(&*p, samples, rows);
+        support.clear();
+        support.extend(
+            self.active
+                .iter()
+                .map(|&k| w0 + k as usize * s[1]..w0 + (k as usize + 1) * s[1]),
+        );
+        support.push(b0..np);
+        let sgd = pass.lr();
+        self.forward(pass.params(), samples, rows);
         // output delta = (softmax - onehot) / m
         let nc = s[nl];
         let inv = 1.0 / m as f32;
@@ -220,7 +238,7 @@ impl Engine {
                 n_in,
                 n_out,
                 &hi[0],
-                &p[wo..bo],
+                &pass.params()[wo..bo],
                 &self.acts[l - 1],
                 &mut lo[l - 1],
             );
@@ -229,18 +247,18 @@ impl Engine {
                 rs: 1,
                 cs: n_in,
             };
-            let target = match sgd {
-                Some(_) => &mut p[wo..bo],
-                None => &mut self.grad[wo..bo],
+            let target = match &mut pass {
+                Pass::Sgd(p, _) => &mut p[wo..bo],
+                Pass::Gradient(_) => &mut grad[wo..bo],
             };
             let d = &self.deltas[l];
             kernels::gemm(
                 self.simd, n_in, n_out, m, a, d, n_out, None, target, n_out, sgd,
             );
-            let gb = &mut self.grad[bo..bo + n_out];
+            let gb = &mut grad[bo..bo + n_out];
             colsum(&self.deltas[l][..m * n_out], n_out, gb);
-            if let Some(lr) = sgd {
-                kernels::sgd_step(self.simd, &mut p[bo..bo + n_out], gb, lr);
+            if let Pass::Sgd(p, lr) = &mut pass {
+                sam_optim::kernels::sub_scaled(&mut p[bo..bo + n_out], gb, *lr);
             }
         }
         // first layer: gradient rows of the batch's nonzero pixels, sum_i x[i, k] delta1[i, :],
@@ -267,15 +285,15 @@ impl Engine {
             cs: u,
         };
         let d0 = &self.deltas[0][..m * n1];
-        let target = match sgd {
-            Some(_) => &mut p[w0..b0],
-            None => &mut self.grad[w0..b0],
+        let target = match &mut pass {
+            Pass::Sgd(p, _) => &mut p[w0..b0],
+            Pass::Gradient(_) => &mut grad[w0..b0],
         };
         kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, target, n1, &self.active, sgd);
-        let gb = &mut self.grad[b0..b0 + n1];
+        let gb = &mut grad[b0..b0 + n1];
         colsum(&self.deltas[0][..m * n1], n1, gb);
-        if let Some(lr) = sgd {
-            kernels::sgd_step(self.simd, &mut p[b0..b0 + n1], gb, lr);
+        if let Pass::Sgd(p, lr) = &mut pass {
+            sam_optim::kernels::sub_scaled(&mut p[b0..b0 + n1], gb, *lr);
         }
         loss * inv
     }
@@ -301,7 +319,7 @@ fn eval_range(
 ) -> Vec<(f64, usize)> {
     let _ftz = kernels::FlushDenormals::new();
     let sizes = params.sizes();
-    let mut eng = Engine::new(sizes, EVAL_BLOCK, false);
+    let mut eng = Engine::new(sizes, EVAL_BLOCK);
     eng.simd = simd;
     let nl = sizes.len() - 1;
     let nc = sizes[nl];

@@ -6,24 +6,15 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-/// Whether the AVX-512 kernels are used (CPU support, unless `SAM_MNIST_NO_SIMD` is set).
+/// Whether the AVX-512 kernels are used (CPU support, unless `SAM_MNIST_NO_SIMD` or `SAM_NO_SIMD`
+/// is set): the optimizer stack's decision, so both sides agree.
 ///
 /// ```
 /// let on = sam_mnist::kernels::simd_available();
 /// assert_eq!(on, sam_mnist::kernels::simd_available()); // decided once per process
 /// ```
 pub fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *ON.get_or_init(|| {
-            std::env::var_os("SAM_MNIST_NO_SIMD").is_none() && is_x86_feature_detected!("avx512f")
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    sam_optim::kernels::simd_available()
 }
 
 /// Whether the f32 hot path flushes denormal results to zero (default;
@@ -409,66 +400,6 @@ elementwise! {
             *v = v.max(0.0);
         }
     }
-}
-
-elementwise! {
-    /// `p <- p - lr * g`.
-    sgd_step(p: &mut [f32], g: &[f32], lr: f32) {
-        assert_eq!(p.len(), g.len());
-        for (pv, &gv) in p.iter_mut().zip(g) {
-            *pv -= lr * gv;
-        }
-    }
-}
-
-elementwise! {
-    /// `p <- base - lr * g` (SAM's return from the perturbed point).
-    sgd_from(p: &mut [f32], base: &[f32], g: &[f32], lr: f32) {
-        assert!(p.len() == g.len() && base.len() == g.len());
-        for ((pv, &bv), &gv) in p.iter_mut().zip(base).zip(g) {
-            *pv = bv - lr * gv;
-        }
-    }
-}
-
-elementwise! {
-    /// `p <- p + s * g` (SAM's climb), saving the old values into `saved`.
-    climb(p: &mut [f32], g: &[f32], s: f32, saved: &mut [f32]) {
-        assert!(p.len() == g.len() && saved.len() == g.len());
-        for ((pv, &gv), sv) in p.iter_mut().zip(g).zip(saved.iter_mut()) {
-            *sv = *pv;
-            *pv += s * gv;
-        }
-    }
-}
-
-elementwise! {
-    /// One Adam update (PyTorch form) with precomputed constants
-    /// `c = [b1, 1-b1, b2, 1-b2, lr/bc1, sqrt(bc2), eps]`.
-    adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: [f32; 7]) {
-        let [b1, c1, b2, c2, step, sbc2, eps] = c;
-        assert!(p.len() == g.len() && m.len() == g.len() && v.len() == g.len());
-        for (((pv, &gv), mv), vv) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-            *mv = b1 * *mv + c1 * gv;
-            *vv = b2 * *vv + c2 * gv * gv;
-            *pv -= step * *mv / (vv.sqrt() / sbc2 + eps);
-        }
-    }
-}
-
-/// Sum of squares in f64 (8 partial sums, fixed order).
-pub(crate) fn sumsq(g: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let mut it = g.chunks_exact(8);
-    for c in &mut it {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a += v as f64 * v as f64;
-        }
-    }
-    for (a, &v) in acc.iter_mut().zip(it.remainder()) {
-        *a += v as f64 * v as f64;
-    }
-    acc.iter().sum()
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -9,14 +9,18 @@
 //! - [`model`]: the 784-500-300-10 ReLU MLP with mean softmax cross-entropy, its flat parameter
 //!   vector, an f64 reference path with the full-batch gradient and the exact Hessian-vector
 //!   product (for the sharpness of trained nets);
-//! - [`train`]: the protocol (SGD, Adam, SAM; batch 10; first 1000 training images; evaluation
-//!   on all train and test samples after every epoch), deterministic per seed, with
-//!   [`train::run_many`] running independent seeds in parallel (training loops and per-epoch
-//!   evaluations scheduled apart, so both cores stay busy).
+//! - [`train`]: the protocol (SGD, Adam, SAM and its variants; batch 10; first 1000 training
+//!   images; evaluation on all train and test samples after every epoch), deterministic per
+//!   seed, with [`train::run_many`] running independent seeds in parallel (training loops and
+//!   per-epoch evaluations scheduled apart, so both cores stay busy).
 //!
-//! The SAM step is Eq. 3 of the review, `x_{t+1} = x_t - eta grad L|_{x_t + rho g/||g||}`, on
-//! each minibatch `B` with `g = grad L_B(x_t)`. As the review remarks below Eq. 3, the update is
-//! undefined at `g = 0`; like the reference implementations we use `rho g / (||g|| + 1e-12)`.
+//! The optimizers are not implemented here: the engine is a gradient oracle (f32) of
+//! sam-optim's one optimizer stack, which every experiment uses. The oracle offers the fused SGD
+//! step, gradients with their sparse support (the batch's nonzero pixels) and minibatch chunks
+//! (m-sharpness). The SAM step is Eq. 3 of the review, `x_{t+1} = x_t - eta grad
+//! L|_{x_t + rho g/||g||}`, on each minibatch `B` with `g = grad L_B(x_t)`; as the review
+//! remarks below Eq. 3 the update is undefined at `g = 0`, and the protocol uses sam-optim's
+//! normalised rule with `eps = 1e-12`, `rho g / (||g|| + 1e-12)`, as the reference does.
 //!
 //! ```
 //! use sam_mnist::{model::{Params, Samples, hvp}, train::evaluate};

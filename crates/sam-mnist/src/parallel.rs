@@ -29,7 +29,7 @@ fn cost(c: &TrainConfig) -> f64 {
     let per_step = match c.optimizer {
         Optimizer::Sgd => 1.0,
         Optimizer::Adam => 2.8,
-        Optimizer::Sam { .. } => 3.7,
+        _ => 3.7, // the SAM family
     };
     let steps = c.epochs * (c.train_size / c.batch_size.max(1));
     steps as f64 * per_step * c.batch_size as f64

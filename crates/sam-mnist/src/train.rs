@@ -4,28 +4,34 @@
 //!
 //! | setting | default | range |
 //! |---|---|---|
-//! | optimizer | SGD / Adam / SAM (base SGD) | |
-//! | lr | SGD 0.01, Adam 3e-4, SAM 0.01 | finite, > 0 |
-//! | rho (SAM) | 0.2 | finite, >= 0 |
+//! | optimizer | SGD / Adam / SAM, USAM, ASAM (base SGD) | |
+//! | lr | SGD 0.01, Adam 3e-4, SAM family 0.01 | finite, > 0 |
+//! | rho (SAM family) | SAM 0.2 (ASAM: the CLI's 2.0) | finite, >= 0 |
+//! | eta (ASAM) | 0.01 | finite, >= 0 |
 //! | epochs | SGD/Adam 150, SAM 75 (15000 gradient evaluations) | >= 1 |
 //! | batch_size | 10 | 1..=train_size |
 //! | train_size | 1000 | 1..=60000 (and <= the images available) |
 //! | m_sharpness | None (one perturbation per batch) | 1..=batch_size |
 //! | beta1, beta2, adam_eps (Adam) | 0.9, 0.999, 1e-8 | [0, 1), [0, 1), finite > 0 |
-//! | sam_eps (SAM) | 1e-12 | finite > 0 |
+//! | sam_eps (SAM, ASAM) | 1e-12 | finite > 0 |
 //!
 //! One run is single-threaded and deterministic: the same config gives bit-identical rows
 //! (except the timings) whatever else runs; [`run_many`] runs independent configs in parallel.
 
 use crate::data::{Mnist, PIXELS};
 use crate::error::{MnistError, Result};
-use crate::fast::Engine;
+use crate::fast::{Engine, Pass};
 use crate::kernels;
 use crate::model::{Params, Samples, SIZES};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use sam_optim::{
+    run_in_place, Fallible, Fused, Grad, GradientOracle, Hyper, OptimError, RunConfig, Schedule,
+    TraceRow,
+};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::time::Instant;
 
 /// Adam's first-moment decay.
@@ -37,42 +43,9 @@ pub const ADAM_EPS: f64 = 1e-8;
 /// SAM's epsilon in `e = rho g / (|g| + eps)`.
 pub const SAM_EPS: f64 = 1e-12;
 
-/// The optimizer of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Optimizer {
-    /// Plain SGD: `w <- w - lr g`.
-    Sgd,
-    /// Adam (betas 0.9/0.999, eps 1e-8, bias-corrected, PyTorch form).
-    Adam,
-    /// SAM with base SGD (review Eq. 3): `e = rho g/(|g|+1e-12)`, `w <- w - lr g(w + e)`.
-    Sam {
-        /// Radius of the perturbation.
-        rho: f64,
-    },
-}
-
-impl Optimizer {
-    /// Short name: `sgd`, `adam` or `sam`.
-    ///
-    /// ```
-    /// assert_eq!(sam_mnist::train::Optimizer::Sam { rho: 0.1 }.name(), "sam");
-    /// ```
-    pub fn name(&self) -> &'static str {
-        match self {
-            Optimizer::Sgd => "sgd",
-            Optimizer::Adam => "adam",
-            Optimizer::Sam { .. } => "sam",
-        }
-    }
-    /// Gradient evaluations per step (SAM: 2).
-    pub fn grads_per_step(&self) -> usize {
-        match self {
-            Optimizer::Sam { .. } => 2,
-            _ => 1,
-        }
-    }
-}
+/// The optimizer of a run: sam-optim's [`Method`] (SGD, Adam and the SAM family), recorded in
+/// result files as `{"kind": "sam", "rho": 0.2}`.
+pub use sam_optim::Method as Optimizer;
 
 /// Settings of one training run. Build with [`TrainConfig::new`] (validated) or the paper
 /// defaults [`TrainConfig::paper`]; [`train`] validates again.
@@ -133,7 +106,7 @@ impl TrainConfig {
         let (lr, epochs) = match optimizer {
             Optimizer::Sgd => (0.01, 150),
             Optimizer::Adam => (3e-4, 150),
-            Optimizer::Sam { .. } => (0.01, 75),
+            _ => (0.01, 75), // the SAM family: two gradients per step
         };
         TrainConfig {
             optimizer,
@@ -212,12 +185,21 @@ impl TrainConfig {
                 "pass a finite learning rate > 0, e.g. --lr 0.01",
             );
         }
-        if let Optimizer::Sam { rho } = self.optimizer {
+        if let Some(rho) = self.optimizer.rho() {
             if !(rho.is_finite() && rho >= 0.0) {
                 return bad(
                     "rho",
                     rho.to_string(),
                     "pass a finite rho >= 0, e.g. --rho 0.2",
+                );
+            }
+        }
+        if let Optimizer::Asam { eta, .. } = self.optimizer {
+            if !(eta.is_finite() && eta >= 0.0) {
+                return bad(
+                    "asam_eta",
+                    eta.to_string(),
+                    "pass a finite ASAM eta >= 0 (default 0.01)",
                 );
             }
         }
@@ -281,11 +263,11 @@ impl TrainConfig {
                     ),
                 );
             }
-            if !matches!(self.optimizer, Optimizer::Sam { .. }) {
+            if !self.optimizer.is_sam_family() {
                 return bad(
                     "m_sharpness",
                     m.to_string(),
-                    "m-sharpness applies to SAM only: pass none",
+                    "m-sharpness applies to the SAM family only: pass none",
                 );
             }
         }
@@ -388,152 +370,152 @@ fn thread_cpu_s() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-/// Optimizer state and one-step logic over the flat f32 parameters.
-struct Stepper {
-    opt: Optimizer,
-    lr: f32,
-    m_sharp: Option<usize>,
+/// The MLP on the protocol's minibatches as sam-optim's gradient oracle (f32): step t uses batch
+/// `t % steps_per_epoch` of epoch `t / steps_per_epoch`, whose order is a fresh seeded
+/// permutation of the training indices (ChaCha8, stream 1) or a given one (replay). It offers
+/// the engine's fused SGD step and minibatch chunks (m-sharpness).
+pub(crate) struct MlpOracle<'a> {
     eng: Engine,
-    // Adam moments and step count
-    m: Vec<f32>,
-    v: Vec<f32>,
-    t: i32,
-    // SAM: saved parameters of the touched segments; m-sharpness: gradient accumulator
-    saved: Vec<f32>,
-    acc: Vec<f32>,
-    // Adam's (beta1, beta2, eps) and SAM's eps
-    betas: (f64, f64),
-    adam_eps: f64,
-    sam_eps: f32,
+    samples: &'a Samples,
+    batch_size: usize,
+    steps_per_epoch: usize,
+    perm: Vec<usize>,
+    rng: ChaCha8Rng,
+    orders: Option<&'a [Vec<usize>]>,
+    start: usize,
+    focus: Option<Range<usize>>,
+    // the fused step's gradient buffer (its weight parts are not written)
+    scratch: Grad<f32>,
 }
 
-impl Stepper {
-    fn new(cfg: &TrainConfig, sizes: &[usize]) -> Self {
-        let np = crate::model::n_params(sizes);
-        let adam = matches!(cfg.optimizer, Optimizer::Adam);
-        let msh = cfg.m_sharpness.filter(|&m| m < cfg.batch_size);
-        Stepper {
-            opt: cfg.optimizer,
-            lr: cfg.lr as f32,
-            m_sharp: msh,
-            eng: Engine::new(sizes, cfg.batch_size, true),
-            m: vec![0.0; if adam { np } else { 0 }],
-            v: vec![0.0; if adam { np } else { 0 }],
-            t: 0,
-            saved: Vec::with_capacity(np),
-            acc: vec![0.0; if msh.is_some() { np } else { 0 }],
-            betas: (cfg.beta1, cfg.beta2),
-            adam_eps: cfg.adam_eps,
-            sam_eps: cfg.sam_eps as f32,
+impl<'a> MlpOracle<'a> {
+    pub(crate) fn new(
+        cfg: &TrainConfig,
+        samples: &'a Samples,
+        orders: Option<&'a [Vec<usize>]>,
+    ) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        rng.set_stream(1);
+        MlpOracle {
+            eng: Engine::new(&SIZES, cfg.batch_size),
+            samples,
+            batch_size: cfg.batch_size,
+            steps_per_epoch: cfg.train_size / cfg.batch_size,
+            perm: (0..cfg.train_size).collect(),
+            rng,
+            orders,
+            start: 0,
+            focus: None,
+            scratch: Grad::default(),
         }
     }
+}
 
-    /// One step on the batch `rows`; returns the loss at the current point.
-    fn step(&mut self, p: &mut [f32], s: &Samples, rows: &[usize]) -> f32 {
-        match self.opt {
-            Optimizer::Sgd => self.eng.loss_grad(p, s, rows, Some(self.lr)),
-            Optimizer::Adam => {
-                let loss = self.eng.loss_grad(p, s, rows, None);
-                self.t += 1;
-                adam_update(
-                    self.eng.simd,
-                    p,
-                    &self.eng.grad,
-                    &mut self.m,
-                    &mut self.v,
-                    self.lr,
-                    self.t,
-                    self.betas,
-                    self.adam_eps,
-                );
-                loss
+impl GradientOracle<f32> for MlpOracle<'_> {
+    fn begin_step(&mut self, t: usize) {
+        let (epoch, step) = (t / self.steps_per_epoch, t % self.steps_per_epoch);
+        if step == 0 {
+            match self.orders {
+                Some(o) => self.perm.copy_from_slice(&o[epoch]),
+                None => self.perm.shuffle(&mut self.rng),
             }
-            Optimizer::Sam { rho } => match self.m_sharp {
-                None => {
-                    let loss = self.sam_ascent(p, s, rows, rho as f32);
-                    // w <- w_saved - lr g(w + e)
-                    let mut off = 0;
-                    for r in self.eng.segments() {
-                        let len = r.len();
-                        let (ps, gs) = (&mut p[r.clone()], &self.eng.grad[r]);
-                        kernels::sgd_from(
-                            self.eng.simd,
-                            ps,
-                            &self.saved[off..off + len],
-                            gs,
-                            self.lr,
-                        );
-                        off += len;
-                    }
-                    loss
-                }
-                Some(m) => {
-                    self.acc.fill(0.0);
-                    let mut loss = 0.0;
-                    let b = rows.len() as f32;
-                    for chunk in rows.chunks(m) {
-                        let w = chunk.len() as f32 / b;
-                        loss += w * self.sam_ascent(p, s, chunk, rho as f32);
-                        let mut off = 0;
-                        for r in self.eng.segments() {
-                            let len = r.len();
-                            p[r.clone()].copy_from_slice(&self.saved[off..off + len]);
-                            for (a, &gv) in self.acc[r.clone()].iter_mut().zip(&self.eng.grad[r]) {
-                                *a += w * gv;
-                            }
-                            off += len;
-                        }
-                    }
-                    for (pv, &a) in p.iter_mut().zip(&self.acc) {
-                        *pv -= self.lr * a;
-                    }
-                    loss
-                }
-            },
+        }
+        self.start = step * self.batch_size;
+        self.focus = None;
+    }
+    fn gradient(&mut self, x: &[f32], out: &mut Grad<f32>) -> Option<f64> {
+        let batch = &self.perm[self.start..self.start + self.batch_size];
+        let rows = match &self.focus {
+            Some(c) => &batch[c.clone()],
+            None => batch,
+        };
+        Some(
+            self.eng
+                .loss_grad(Pass::Gradient(x), self.samples, rows, out) as f64,
+        )
+    }
+    fn fused_sgd_step(&mut self, x: &mut [f32], lr: f32) -> Fused {
+        let batch = &self.perm[self.start..self.start + self.batch_size];
+        let rows = match &self.focus {
+            Some(c) => &batch[c.clone()],
+            None => batch,
+        };
+        let loss = self
+            .eng
+            .loss_grad(Pass::Sgd(x, lr), self.samples, rows, &mut self.scratch);
+        Fused::Stepped {
+            loss: Some(loss as f64),
         }
     }
-
-    /// SAM's first phase: gradient at `p`, climb to `p + rho g/(|g| + eps)` (saving the touched
-    /// values), gradient there (left in `eng.grad`). Returns the loss at `p`.
-    fn sam_ascent(&mut self, p: &mut [f32], s: &Samples, rows: &[usize], rho: f32) -> f32 {
-        let loss = self.eng.loss_grad(p, s, rows, None);
-        let g = &self.eng.grad;
-        let ss: f64 = self.eng.segments().map(|r| kernels::sumsq(&g[r])).sum();
-        let scale = rho / ((ss.sqrt() as f32) + self.sam_eps);
-        let total: usize = self.eng.segments().map(|r| r.len()).sum();
-        self.saved.resize(total, 0.0);
-        let mut off = 0;
-        for r in self.eng.segments() {
-            let len = r.len();
-            let sv = &mut self.saved[off..off + len];
-            kernels::climb(self.eng.simd, &mut p[r.clone()], &g[r], scale, sv);
-            off += len;
-        }
-        self.eng.loss_grad(p, s, rows, None);
-        loss
+    fn batch_len(&self) -> usize {
+        self.batch_size
+    }
+    fn focus(&mut self, chunk: Option<Range<usize>>) {
+        self.focus = chunk;
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn adam_update(
-    simd: bool,
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    lr: f32,
-    t: i32,
-    (beta1, beta2): (f64, f64),
-    adam_eps: f64,
-) {
-    let (b1, b2) = (beta1 as f32, beta2 as f32);
-    let (c1, c2) = ((1.0 - beta1) as f32, (1.0 - beta2) as f32);
-    let bc1 = 1.0 - b1.powf(t as f32);
-    let bc2 = 1.0 - b2.powf(t as f32);
-    let step = lr / bc1;
-    let sbc2 = bc2.sqrt();
-    let eps = adam_eps as f32;
-    kernels::adam(simd, p, g, m, v, [b1, c1, b2, c2, step, sbc2, eps]);
+/// The run's optimizer in sam-optim's one stack (f32), from the validated config.
+fn optimizer(cfg: &TrainConfig) -> Result<Box<dyn sam_optim::Optimizer<f32> + Send>> {
+    let h = Hyper {
+        lr: Schedule::constant(cfg.lr)?,
+        adam: (cfg.beta1, cfg.beta2, cfg.adam_eps),
+        sam_eps: cfg.sam_eps,
+        m: cfg.m_sharpness,
+    };
+    Ok(sam_optim::build::<f32>(cfg.optimizer, &h, None)?)
+}
+
+/// Runs `cfg`'s steps on `params` through sam-optim's run loop, with denormals flushed, calling
+/// `observe` after every step with (step, gradient evaluations so far, parameters). Divergence
+/// is reported as [`MnistError::NonFinite`] with the epoch and step.
+fn run_steps(
+    cfg: &TrainConfig,
+    sets: &SampleSets,
+    params: &mut Params,
+    orders: Option<&[Vec<usize>]>,
+    steps: usize,
+    mut observe: impl FnMut(usize, usize, &[f32]) -> Result<()>,
+) -> Result<()> {
+    let mut opt = optimizer(cfg)?;
+    let mut oracle = MlpOracle::new(cfg, &sets.train, orders);
+    let spe = cfg.train_size / cfg.batch_size;
+    let mut failed: Option<MnistError> = None;
+    let res = {
+        let mut obs = Fallible(|r: &TraceRow<f32>| {
+            observe(r.step, r.grad_evals as usize, r.x).map_err(|e| {
+                failed = Some(e);
+                OptimError::Stopped("stopped by the epoch evaluation".into())
+            })
+        });
+        let run = RunConfig {
+            max_steps: steps,
+            check_iterate: false, // 545k coordinates: the minibatch loss is checked instead
+        };
+        let _ftz = kernels::FlushDenormals::new();
+        run_in_place(
+            &mut opt,
+            params.flat_mut(),
+            &mut oracle,
+            &run,
+            &mut [&mut obs],
+        )
+    };
+    match res {
+        Ok(_) => Ok(()),
+        Err(OptimError::Stopped(_)) if failed.is_some() => Err(failed.expect("checked")),
+        Err(OptimError::Diverged { step, what, value }) => Err(MnistError::NonFinite {
+            epoch: (step - 1) / spe + 1,
+            step: (step - 1) % spe,
+            loss: value,
+            what: if what == "the loss" {
+                "minibatch loss"
+            } else {
+                "minibatch gradient"
+            },
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Runs the protocol with evaluation single-threaded (see [`train_with`]).
@@ -714,46 +696,36 @@ pub(crate) fn train_loop(
     orders: Option<&[Vec<usize>]>,
     mut snapshot: impl FnMut(Mark, &Params) -> Result<()>,
 ) -> Result<()> {
-    let mut order_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    order_rng.set_stream(1);
-    let mut stepper = Stepper::new(cfg, &SIZES);
-    let steps = cfg.train_size / cfg.batch_size;
+    let spe = cfg.train_size / cfg.batch_size;
     let mut mark = Mark {
         epoch: 0,
         grad_evals: 0,
         wall_s: 0.0,
         cpu_s: 0.0,
     };
-    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
-    snapshot(mark, params)?;
-    let train_set = &sets.train;
-    for epoch in 1..=cfg.epochs {
-        let (t0, c0) = (Instant::now(), thread_cpu_s());
-        match orders {
-            Some(o) => perm.copy_from_slice(&o[epoch - 1]),
-            None => perm.shuffle(&mut order_rng),
-        }
-        // the steps run with denormals flushed (the callback below does not)
-        let ftz = kernels::FlushDenormals::new();
-        for (step, batch) in perm.chunks_exact(cfg.batch_size).take(steps).enumerate() {
-            let loss = stepper.step(params.flat_mut(), train_set, batch);
-            if !loss.is_finite() {
-                return Err(MnistError::NonFinite {
-                    epoch,
-                    step,
-                    loss: loss as f64,
-                    what: "minibatch loss",
-                });
+    // training time only: the clocks restart after every snapshot
+    let (mut t0, mut c0) = (Instant::now(), thread_cpu_s());
+    run_steps(
+        cfg,
+        sets,
+        params,
+        orders,
+        cfg.epochs * spe,
+        |step, evals, x| {
+            if step % spe != 0 {
+                return Ok(());
             }
-            mark.grad_evals += cfg.optimizer.grads_per_step();
-        }
-        drop(ftz);
-        mark.epoch = epoch;
-        mark.wall_s += t0.elapsed().as_secs_f64();
-        mark.cpu_s += thread_cpu_s() - c0;
-        snapshot(mark, params)?;
-    }
-    Ok(())
+            if step > 0 {
+                mark.epoch = step / spe;
+                mark.grad_evals = evals;
+                mark.wall_s += t0.elapsed().as_secs_f64();
+                mark.cpu_s += thread_cpu_s() - c0;
+            }
+            snapshot(mark, &Params::from_flat(&SIZES, x.to_vec())?)?;
+            (t0, c0) = (Instant::now(), thread_cpu_s());
+            Ok(())
+        },
+    )
 }
 
 /// Runs independent configs on `threads` threads, results in input order. Each run is
@@ -871,10 +843,10 @@ pub fn run_many_with(
 /// ```
 pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f32, Vec<f32>) {
     let _ftz = kernels::FlushDenormals::new();
-    let mut eng = Engine::new(params.sizes(), rows.len(), true);
-    let mut p = params.flat().to_vec();
-    let loss = eng.loss_grad(&mut p, samples, rows, None);
-    (loss, eng.grad)
+    let mut eng = Engine::new(params.sizes(), rows.len());
+    let mut g = Grad::default();
+    let loss = eng.loss_grad(Pass::Gradient(params.flat()), samples, rows, &mut g);
+    (loss, g.values().to_vec())
 }
 
 /// Timing of training steps alone (no evaluation), in blocks of `steps_per_block` steps.
@@ -909,43 +881,21 @@ pub fn time_steps(
 ) -> Result<StepTiming> {
     cfg.validate()?;
     let mut params = Params::init(&SIZES, cfg.seed);
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    rng.set_stream(1);
-    let _ftz = kernels::FlushDenormals::new();
-    let mut stepper = Stepper::new(cfg, &SIZES);
-    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
-    let mut batches = Vec::new();
-    let per_epoch = cfg.train_size / cfg.batch_size;
     let mut out = StepTiming {
         steps_per_block,
         wall_us: Vec::new(),
         cpu_us: Vec::new(),
     };
-    for _ in 0..blocks {
-        while batches.len() < steps_per_block {
-            perm.shuffle(&mut rng);
-            batches.extend(
-                perm.chunks_exact(cfg.batch_size)
-                    .take(per_epoch)
-                    .map(|b| b.to_vec()),
-            );
+    let n = steps_per_block.max(1);
+    let (mut t0, mut c0) = (Instant::now(), thread_cpu_s());
+    run_steps(cfg, sets, &mut params, None, blocks * n, |step, _, _| {
+        if step > 0 && step % n == 0 {
+            out.wall_us
+                .push(t0.elapsed().as_secs_f64() * 1e6 / n as f64);
+            out.cpu_us.push((thread_cpu_s() - c0) * 1e6 / n as f64);
+            (t0, c0) = (Instant::now(), thread_cpu_s());
         }
-        let block: Vec<Vec<usize>> = batches.drain(..steps_per_block).collect();
-        let (t0, c0) = (Instant::now(), thread_cpu_s());
-        for (step, b) in block.iter().enumerate() {
-            let loss = stepper.step(params.flat_mut(), &sets.train, b);
-            if !loss.is_finite() {
-                return Err(MnistError::NonFinite {
-                    epoch: 0,
-                    step,
-                    loss: loss as f64,
-                    what: "timed minibatch loss",
-                });
-            }
-        }
-        let n = steps_per_block.max(1) as f64;
-        out.wall_us.push(t0.elapsed().as_secs_f64() * 1e6 / n);
-        out.cpu_us.push((thread_cpu_s() - c0) * 1e6 / n);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }

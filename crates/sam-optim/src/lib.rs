@@ -1,20 +1,29 @@
 //! # sam-optim
 //!
-//! One job: take optimization steps. Base optimizers ([`Gd`] — which is SGD when its gradient
-//! oracle is stochastic — and [`Adam`]) turn a gradient into an update; [`Sam`] wraps any base
-//! optimizer and implements the review's Eq. (3),
+//! One job: the one optimizer stack of the workspace, generic over the number type (f64 for the
+//! toys and the theory, f32 for the MNIST hot path). Base optimizers ([`Gd`], which is SGD when
+//! its oracle is stochastic, and [`Adam`]) turn a gradient into an update; [`Sam`] wraps a base
+//! optimizer and a perturbation rule and implements the review's Eq. (3),
 //!
-//! x_{t+1} = x_t − η ∇L|_{x_t + ρ ∇L/‖∇L‖},
+//! x_{t+1} = x_t − η ∇L|_{x_t + ê},  ê = ρ ∇L/‖∇L‖,
 //!
-//! as two named phases (climb to x + ê, then let the base optimizer step with the gradient there).
-//! One loop, [`run`], owns iteration, stopping, counting gradient evaluations (SAM costs two per
-//! step), divergence detection (NaN/inf reported with the step) and observers.
+//! as two named phases (climb to x + ê, then return and let the base optimizer step with the
+//! gradient there). Perturbation rules are one file each in [`perturb`]: SAM, USAM (ê = ρ g),
+//! ASAM (ê = ρ T²g/‖Tg‖). m-sharpness (one ê per chunk of m samples) works for any minibatch
+//! oracle. One loop, [`run`] / [`run_in_place`], owns iteration, stopping, counting gradient
+//! evaluations (SAM costs two per step), divergence detection (NaN/inf reported with the step)
+//! and observers (trace rows, progress, per-epoch evaluation).
 //!
-//! ## Zero-gradient convention
-//! The review notes (section 2.1.1) that Eq. (3) is undefined when ∇L = 0. Here
-//! ê = ρ g/‖g‖ when ‖g‖ > 0 and ê = 0 when ‖g‖ = 0 (or when ‖g‖ is so small that g/‖g‖ is not
-//! finite), so SAM at a stationary point takes the base optimizer's step with the gradient at x,
-//! which is finite.
+//! ## The kernel seam
+//! Every update is made of the elementwise kernels in [`kernels`] (AVX-512 and portable, the
+//! same IEEE operations) and the norm of [`Float`]; gradients carry their support ([`Grad`]),
+//! so a sparse engine's steps touch only the rows it changed; an oracle may fuse the SGD step
+//! into its gradient ([`GradientOracle::fused_sgd_step`]). The MNIST engine (sam-mnist) plugs in
+//! there; its results equal the unfused path's bit for bit (tested against a committed fixture).
+//!
+//! ## Zero-gradient convention and ε
+//! See [`perturb`]: normalised rules scale by ρ/(‖v‖ + ε) (ε = 0 is Eq. 3; the MNIST protocol
+//! uses 1e-12), and ê = 0 whenever ‖v‖ = 0.
 //!
 //! ```
 //! use sam_objectives::Fig2;
@@ -26,17 +35,71 @@
 //!
 //! ## Reference
 //! Foret et al., "Sharpness-Aware Minimization for Efficiently Improving Generalization", ICLR 2021;
-//! the review `paper/sam-review.txt`, Eq. (3) and Eq. (4).
+//! Kwon et al., "ASAM", ICML 2021; the review `paper/sam-review.txt`, Eq. (3) and Eq. (4).
 
-mod optimizers;
+// Supports are lists of ranges; a list holding one range is intended, not `0..d` as a Vec.
+#![allow(clippy::single_range_in_vec_init)]
+
+pub mod base;
+pub mod float;
+mod grad;
+pub mod kernels;
 mod oracle;
+pub mod perturb;
+mod plain;
 mod run;
+mod sam;
 mod schedule;
+mod spec;
 
-pub use optimizers::{Adam, BaseOptimizer, Gd, Optimizer, Plain, Sam, Sgd, StepInfo};
-pub use oracle::{CountingOracle, ExactGradient, GradientOracle};
-pub use run::{run, Observer, RunConfig, RunOutcome, TraceRow};
+pub use base::{Adam, BaseOptimizer, Gd, Sgd};
+pub use float::{norm, Float};
+pub use grad::{Grad, Saved};
+pub use oracle::{CountingOracle, ExactGradient, Fused, GradientOracle};
+pub use perturb::{Asam, PerturbationRule, SamRule, Usam};
+pub use plain::Plain;
+pub use run::{run, run_in_place, Fallible, Observer, RunConfig, RunOutcome, TraceRow};
+pub use sam::Sam;
 pub use schedule::Schedule;
+pub use spec::{build, Hyper, Method, METHOD_NAMES};
+
+/// What one optimizer step reports to the loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepInfo {
+    /// The loss at x_t, when the oracle computed it (minibatch oracles do).
+    pub loss: Option<f64>,
+    /// ‖g(x_t)‖, the norm of the first gradient of the step (NaN when not computed).
+    pub grad_norm: f64,
+    /// ‖ê‖, the SAM perturbation's norm (0 for plain optimizers).
+    pub perturbation_norm: f64,
+}
+
+/// An optimizer takes one step; [`run`] owns the loop.
+pub trait Optimizer<T: Float = f64> {
+    /// A short name for results.
+    fn name(&self) -> String;
+    /// Takes step t (0-based) in place.
+    fn step(
+        &mut self,
+        x: &mut [T],
+        t: usize,
+        oracle: &mut dyn GradientOracle<T>,
+    ) -> Result<StepInfo>;
+}
+
+impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn step(
+        &mut self,
+        x: &mut [T],
+        t: usize,
+        oracle: &mut dyn GradientOracle<T>,
+    ) -> Result<StepInfo> {
+        (**self).step(x, t, oracle)
+    }
+}
 
 /// Errors of this crate; messages name the offending value and what to do.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -61,17 +124,33 @@ pub enum OptimError {
         /// The value.
         value: f64,
     },
-    /// The iterate or its gradient became NaN or infinite.
+    /// The iterate, a gradient or the loss became NaN or infinite.
     #[error("diverged at step {step}: {what} is not finite (try a smaller learning rate)")]
     Diverged {
         /// The step at which it happened (1-based: the step that produced the bad value).
         step: usize,
         /// What became non-finite.
         what: String,
+        /// The first non-finite value seen (NaN when several).
+        value: f64,
     },
+    /// An observer stopped the run.
+    #[error("{0}")]
+    Stopped(String),
     /// Zero iterations or a bad start.
     #[error("{0}")]
     Config(String),
+}
+
+impl OptimError {
+    /// A [`OptimError::Diverged`].
+    pub fn diverged(step: usize, what: &str, value: f64) -> Self {
+        OptimError::Diverged {
+            step,
+            what: what.to_string(),
+            value,
+        }
+    }
 }
 
 /// This crate's result type.

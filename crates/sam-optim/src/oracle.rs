@@ -1,67 +1,130 @@
-//! Gradient oracles: where an optimizer gets its (possibly stochastic) gradients.
+//! Gradient oracles: where an optimizer gets its (possibly stochastic) gradients, and the hooks
+//! a fast engine offers (a fused SGD step, minibatch chunks for m-sharpness).
 
+use crate::{Float, Grad};
 use sam_objectives::Gradient;
+use std::ops::Range;
 
-/// A source of gradients. Stochastic oracles draw their randomness (minibatch, noise) in
-/// [`GradientOracle::begin_step`], so that both of SAM's gradient calls in one step see the same
-/// sample, as in the SAM paper's minibatch algorithm.
-pub trait GradientOracle {
+/// What [`GradientOracle::fused_sgd_step`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fused {
+    /// The oracle took the step `x ← x − lr ∇f(x)` itself; the loss at x before it, if known.
+    Stepped {
+        /// Loss at the point before the step.
+        loss: Option<f64>,
+    },
+    /// The oracle has no fused step: compute the gradient and step.
+    Unsupported,
+}
+
+/// A source of gradients for the optimizers.
+///
+/// Stochastic oracles draw their randomness (minibatch, noise) in [`GradientOracle::begin_step`],
+/// so that both of SAM's gradient calls in one step see the same sample, as in the SAM paper's
+/// minibatch algorithm. Minibatch oracles also report their batch size and can restrict the
+/// following gradients to a chunk of the batch ([`GradientOracle::focus`]), which is all that
+/// m-sharpness needs.
+pub trait GradientOracle<T: Float = f64> {
     /// Called once at the start of every step t (0-based).
     fn begin_step(&mut self, _t: usize) {}
-    /// Writes the gradient at x into `out`.
-    fn gradient(&mut self, x: &[f64], out: &mut [f64]);
+    /// Writes the gradient at x into `out` (values and support) and returns the loss at x when
+    /// the oracle computes it on the way.
+    fn gradient(&mut self, x: &[T], out: &mut Grad<T>) -> Option<f64>;
+    /// An SGD step fused into the gradient computation, if the oracle has one; it must give the
+    /// same result as computing the gradient and stepping.
+    fn fused_sgd_step(&mut self, _x: &mut [T], _lr: T) -> Fused {
+        Fused::Unsupported
+    }
+    /// Samples in the current step's batch (1 for a deterministic objective).
+    fn batch_len(&self) -> usize {
+        1
+    }
+    /// Restricts the following gradients to the samples `chunk` of the current batch (`None`:
+    /// the whole batch again). Oracles without a batch ignore it.
+    fn focus(&mut self, _chunk: Option<Range<usize>>) {}
 }
 
 /// The exact gradient of a deterministic objective (GD).
 ///
 /// ```
 /// use sam_objectives::Fig2;
-/// use sam_optim::{ExactGradient, GradientOracle};
-/// let mut g = [0.0; 2];
+/// use sam_optim::{ExactGradient, Grad, GradientOracle};
+/// let mut g = Grad::default();
 /// ExactGradient(&Fig2).gradient(&[2.0, 3.0], &mut g);
-/// assert_eq!(g, [18.0, 6.0]);
+/// assert_eq!(g.values(), &[18.0, 6.0]);
 /// ```
 pub struct ExactGradient<'a, F: ?Sized>(pub &'a F);
 
-impl<F: Gradient + ?Sized> GradientOracle for ExactGradient<'_, F> {
-    fn gradient(&mut self, x: &[f64], out: &mut [f64]) {
-        out.copy_from_slice(&self.0.gradient(x));
+impl<F: Gradient + ?Sized> GradientOracle<f64> for ExactGradient<'_, F> {
+    fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
+        let g = self.0.gradient(x);
+        out.dense_mut(g.len()).copy_from_slice(&g);
+        None
     }
 }
 
-/// Wraps an oracle and counts its gradient evaluations; the run loop uses it.
+/// Wraps an oracle and counts its gradient evaluations in full-batch equivalents (a gradient on
+/// a chunk of m of the batch's B samples counts m/B; a fused step counts 1); the run loop uses
+/// it.
 ///
 /// ```
 /// use sam_objectives::Fig2;
-/// use sam_optim::{CountingOracle, ExactGradient, GradientOracle};
+/// use sam_optim::{CountingOracle, ExactGradient, Grad, GradientOracle};
 /// let mut inner = ExactGradient(&Fig2);
 /// let mut c = CountingOracle::new(&mut inner);
-/// let mut g = [0.0; 2];
-/// c.gradient(&[0.0, 0.0], &mut g);
+/// c.gradient(&[0.0, 0.0], &mut Grad::default());
 /// assert_eq!(c.count(), 1);
 /// ```
-pub struct CountingOracle<'a> {
-    inner: &'a mut dyn GradientOracle,
-    count: u64,
+pub struct CountingOracle<'a, T: Float = f64> {
+    inner: &'a mut dyn GradientOracle<T>,
+    full: u64,
+    // gradients on chunks: samples used, in units of 1/batch
+    chunk_samples: u64,
+    batch: u64,
+    focused: Option<u64>,
 }
 
-impl<'a> CountingOracle<'a> {
+impl<'a, T: Float> CountingOracle<'a, T> {
     /// Wraps `inner` with a zero count.
-    pub fn new(inner: &'a mut dyn GradientOracle) -> Self {
-        Self { inner, count: 0 }
+    pub fn new(inner: &'a mut dyn GradientOracle<T>) -> Self {
+        Self {
+            inner,
+            full: 0,
+            chunk_samples: 0,
+            batch: 1,
+            focused: None,
+        }
     }
-    /// Gradient evaluations so far.
+    /// Gradient evaluations so far (full-batch equivalents, rounded down).
     pub fn count(&self) -> u64 {
-        self.count
+        self.full + self.chunk_samples / self.batch.max(1)
     }
 }
 
-impl GradientOracle for CountingOracle<'_> {
+impl<T: Float> GradientOracle<T> for CountingOracle<'_, T> {
     fn begin_step(&mut self, t: usize) {
         self.inner.begin_step(t);
+        self.batch = self.inner.batch_len().max(1) as u64;
     }
-    fn gradient(&mut self, x: &[f64], out: &mut [f64]) {
-        self.count += 1;
-        self.inner.gradient(x, out);
+    fn gradient(&mut self, x: &[T], out: &mut Grad<T>) -> Option<f64> {
+        match self.focused {
+            Some(m) => self.chunk_samples += m,
+            None => self.full += 1,
+        }
+        self.inner.gradient(x, out)
+    }
+    fn fused_sgd_step(&mut self, x: &mut [T], lr: T) -> Fused {
+        let r = self.inner.fused_sgd_step(x, lr);
+        if matches!(r, Fused::Stepped { .. }) {
+            self.full += 1;
+        }
+        r
+    }
+    fn batch_len(&self) -> usize {
+        self.inner.batch_len()
+    }
+    fn focus(&mut self, chunk: Option<Range<usize>>) {
+        self.focused = chunk.as_ref().map(|c| c.len() as u64);
+        self.inner.focus(chunk);
     }
 }

@@ -6,7 +6,7 @@ pub mod fig2;
 use crate::{ExperimentError, Result};
 use nalgebra::SymmetricEigen;
 use sam_objectives::{check_point, Gradient, Hessian, Objective};
-use sam_optim::{run, ExactGradient, Gd, Plain, RunConfig, Sam, Schedule, TraceRow};
+use sam_optim::{build, run, ExactGradient, Hyper, Method, RunConfig, TraceRow};
 use serde::{Deserialize, Serialize};
 
 /// The settings of one GD-vs-SAM comparison (keys as in DESIGN.md's `toy` contract).
@@ -57,55 +57,86 @@ impl ToySettings {
 /// A trajectory: every iterate, the start included.
 pub type Trajectory = Vec<Vec<f64>>;
 
+/// The SAM-family member `name` (`sam`, `usam`, `asam`, ...) at the settings' ρ.
+///
+/// ```
+/// use sam_experiments::toy::{method, ToySettings};
+/// let s = ToySettings { eta: 0.1, rho: 0.05, iterations: 10, start: vec![0.5] };
+/// assert_eq!(method("usam", &s).unwrap().name(), "usam");
+/// assert!(method("sgd", &s).is_err()); // the comparison is GD against a SAM-family member
+/// ```
+pub fn method(name: &str, s: &ToySettings) -> Result<Method> {
+    if matches!(name, "sgd" | "gd" | "adam") {
+        return Err(ExperimentError::Config(format!(
+            "--optimizer {name}: the toy runs GD against a SAM-family member; use sam, usam or asam"
+        )));
+    }
+    Ok(Method::parse(name, Some(s.rho))?)
+}
+
+/// Runs `method` (from the one optimizer stack, f64, base GD) with the settings' η from the
+/// settings' start, calling `observe` with every iterate; returns the last iterate.
+fn run_one<F: Gradient + ?Sized>(
+    f: &F,
+    s: &ToySettings,
+    method: Method,
+    observe: &mut dyn FnMut(&[f64]),
+) -> Result<Vec<f64>> {
+    let opt = build::<f64>(method, &Hyper::lr(s.eta)?, None)?;
+    let mut rec = |r: &TraceRow| observe(r.x);
+    let out = run(
+        opt,
+        &s.start,
+        &mut ExactGradient(f),
+        &RunConfig::steps(s.iterations),
+        &mut [&mut rec],
+    )?;
+    Ok(out.x)
+}
+
 /// Runs GD and SAM (same η) from the same start; returns both full traces (start included).
 pub fn run_pair<F: Gradient + ?Sized>(f: &F, s: &ToySettings) -> Result<(Trajectory, Trajectory)> {
+    run_pair_with(f, s, Method::Sam { rho: s.rho })
+}
+
+/// Runs GD and `method` (a SAM-family member; same η) from the same start; returns both full
+/// traces (start included).
+///
+/// ```
+/// use sam_experiments::toy::{method, run_pair_with, ToySettings};
+/// use sam_objectives::Fig2;
+/// let s = ToySettings { eta: 0.1, rho: 0.05, iterations: 5, start: vec![2.0, 1.0] };
+/// let (gd, asam) = run_pair_with(&Fig2, &s, method("asam", &s).unwrap()).unwrap();
+/// assert_eq!((gd.len(), asam.len()), (6, 6));
+/// ```
+pub fn run_pair_with<F: Gradient + ?Sized>(
+    f: &F,
+    s: &ToySettings,
+    method: Method,
+) -> Result<(Trajectory, Trajectory)> {
     s.validate(f)?;
-    let eta = Schedule::constant(s.eta)?;
-    let rho = Schedule::constant(s.rho)?;
-    let cfg = RunConfig::steps(s.iterations);
-    let mut gd_trace = Vec::with_capacity(s.iterations + 1);
-    let mut rec = |r: &TraceRow| gd_trace.push(r.x.clone());
-    run(
-        Plain(Gd::new(eta.clone())),
-        &s.start,
-        &mut ExactGradient(f),
-        &cfg,
-        &mut [&mut rec],
-    )?;
-    let mut sam_trace = Vec::with_capacity(s.iterations + 1);
-    let mut rec = |r: &TraceRow| sam_trace.push(r.x.clone());
-    run(
-        Sam::new(Gd::new(eta), rho),
-        &s.start,
-        &mut ExactGradient(f),
-        &cfg,
-        &mut [&mut rec],
-    )?;
+    let mut gd_trace = Vec::new();
+    run_one(f, s, Method::Sgd, &mut |x| gd_trace.push(x.to_vec()))?;
+    let mut sam_trace = Vec::new();
+    run_one(f, s, method, &mut |x| sam_trace.push(x.to_vec()))?;
     Ok((gd_trace, sam_trace))
 }
 
 /// Final points only, without keeping traces (for grids).
 pub fn finals<F: Gradient + ?Sized>(f: &F, s: &ToySettings) -> Result<(Vec<f64>, Vec<f64>)> {
+    finals_with(f, s, Method::Sam { rho: s.rho })
+}
+
+/// Final points of GD and `method`, without keeping traces.
+pub fn finals_with<F: Gradient + ?Sized>(
+    f: &F,
+    s: &ToySettings,
+    method: Method,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     s.validate(f)?;
-    let cfg = RunConfig::steps(s.iterations);
-    let gd = run(
-        Plain(Gd::new(Schedule::constant(s.eta)?)),
-        &s.start,
-        &mut ExactGradient(f),
-        &cfg,
-        &mut [],
-    )?;
-    let sam = run(
-        Sam::new(
-            Gd::new(Schedule::constant(s.eta)?),
-            Schedule::constant(s.rho)?,
-        ),
-        &s.start,
-        &mut ExactGradient(f),
-        &cfg,
-        &mut [],
-    )?;
-    Ok((gd.x, sam.x))
+    let gd = run_one(f, s, Method::Sgd, &mut |_| {})?;
+    let sam = run_one(f, s, method, &mut |_| {})?;
+    Ok((gd, sam))
 }
 
 /// The top eigenvalue of the dense Hessian of `f` at `x`.

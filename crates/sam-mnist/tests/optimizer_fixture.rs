@@ -1,0 +1,86 @@
+//! Regression fixture of the optimizer stack on the MNIST engine: parameter checksums after
+//! 300 steps (3 epochs of 100 batches of 10 on the first 1000 real training images) of each
+//! optimizer. The fixture was written by the previous, separate MNIST stepper (commit 68f80ed)
+//! before sam-mnist moved onto sam-optim's one stack; passing it shows the one stack takes
+//! bit-identical steps. Regenerate (only when a change of results is intended and explained)
+//! with `SAM_WRITE_FIXTURE=1 cargo test -p sam-mnist --test optimizer_fixture`.
+
+use sam_mnist::data::Mnist;
+use sam_mnist::train::{train_with, Optimizer, SampleSets, TrainConfig};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn real() -> Option<Mnist> {
+    let d = std::env::var_os("SAM_MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
+        });
+    sam_mnist::data::has_files(&d).then(|| sam_mnist::data::load_dir(&d).unwrap())
+}
+
+/// FNV-1a over the bit patterns of the parameters.
+fn checksum(p: &[f32]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in p {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn configs() -> Vec<(&'static str, TrainConfig)> {
+    let mk = |opt, lr, m| {
+        let mut c = TrainConfig::new(opt, lr, 3, 7, 10, 1000, m).unwrap();
+        c.epochs = 3;
+        c
+    };
+    vec![
+        ("sgd", mk(Optimizer::Sgd, 0.01, None)),
+        ("adam", mk(Optimizer::Adam, 3e-4, None)),
+        ("sam", mk(Optimizer::Sam { rho: 0.2 }, 0.01, None)),
+        ("sam_m2", mk(Optimizer::Sam { rho: 0.05 }, 0.01, Some(2))),
+    ]
+}
+
+fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/optimizer_checksums.json")
+}
+
+#[test]
+fn mnist_steps_match_the_committed_parameter_checksums() {
+    let Some(data) = real() else {
+        eprintln!("MNIST files not found: skipped");
+        return;
+    };
+    let sets = SampleSets::new(&data, 1000).unwrap();
+    let mut got = BTreeMap::new();
+    for (name, cfg) in configs() {
+        let out = train_with(&cfg, &sets, 2, |_| {}).unwrap();
+        let last = out.rows.last().unwrap();
+        got.insert(
+            name.to_string(),
+            serde_json::json!({
+                "params": checksum(out.params.flat()),
+                "train_loss_bits": format!("{:016x}", last.train_loss.to_bits()),
+                "train_loss": last.train_loss,
+                "grad_evals": last.grad_evals,
+            }),
+        );
+    }
+    let got = serde_json::Value::Object(got.into_iter().collect());
+    if std::env::var_os("SAM_WRITE_FIXTURE").is_some() {
+        std::fs::write(fixture_path(), serde_json::to_string_pretty(&got).unwrap()).unwrap();
+        return;
+    }
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
+    for (name, w) in want.as_object().unwrap() {
+        assert_eq!(
+            &got[name], w,
+            "{name}: parameters after 300 steps differ from the fixture"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The number type of the optimizer stack (f64 for the toys and the theory, f32 for the MLP hot
+//! path) and the reductions whose fast form depends on it: the kernel seam's norm.
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Range, Sub, SubAssign};
+
+/// A floating-point type the optimizers run in: f32 or f64.
+///
+/// The arithmetic of every update rule is written once, generic over this trait; the two
+/// reductions below are where the types differ (f64: an overflow-safe scaled norm; f32: a sum
+/// of squares accumulated in f64, the form the MNIST protocol's reference uses).
+///
+/// ```
+/// use sam_optim::Float;
+/// assert_eq!(<f32 as Float>::from_f64(0.1), 0.1f32);
+/// assert_eq!(f64::norm(&[3.0, 4.0], &[0..2]), 5.0);
+/// assert_eq!(f32::norm(&[3.0, 4.0], &[0..2]), 5.0);
+/// ```
+pub trait Float:
+    Copy
+    + Send
+    + Sync
+    + Debug
+    + PartialOrd
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + 'static
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// The nearest value of this type (`as` conversion).
+    fn from_f64(v: f64) -> Self;
+    /// Widening (f32) or identity (f64) conversion.
+    fn to_f64(self) -> f64;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `self^e`.
+    fn powf(self, e: Self) -> Self;
+    /// Neither NaN nor infinite.
+    fn is_finite(self) -> bool;
+    /// Euclidean norm of `v` restricted to `support` (entries outside it are zero), in f64.
+    fn norm(v: &[Self], support: &[Range<usize>]) -> f64;
+}
+
+impl Float for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    fn abs(self) -> Self {
+        f64::abs(self)
+    }
+    fn powf(self, e: Self) -> Self {
+        f64::powf(self, e)
+    }
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+    /// Scaled by the largest entry so that it neither underflows nor overflows.
+    fn norm(v: &[f64], support: &[Range<usize>]) -> f64 {
+        let s = support
+            .iter()
+            .flat_map(|r| &v[r.clone()])
+            .fold(0.0f64, |m, a| m.max(a.abs()));
+        if s == 0.0 || !s.is_finite() {
+            // NaN entries are skipped by max: report them as a non-finite norm
+            if support
+                .iter()
+                .flat_map(|r| &v[r.clone()])
+                .any(|a| a.is_nan())
+            {
+                return f64::NAN;
+            }
+            return s;
+        }
+        let ss: f64 = support
+            .iter()
+            .flat_map(|r| &v[r.clone()])
+            .map(|a| (a / s).powi(2))
+            .sum();
+        s * ss.sqrt()
+    }
+}
+
+impl Float for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    fn powf(self, e: Self) -> Self {
+        f32::powf(self, e)
+    }
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+    /// √(Σ over the segments of [`sumsq`]); f32 squares cannot overflow in f64.
+    fn norm(v: &[f32], support: &[Range<usize>]) -> f64 {
+        let ss: f64 = support.iter().map(|r| sumsq(&v[r.clone()])).sum();
+        ss.sqrt()
+    }
+}
+
+/// Sum of squares of f32 values in f64, with 8 partial sums in a fixed order (deterministic,
+/// and vectorizable).
+///
+/// ```
+/// assert_eq!(sam_optim::float::sumsq(&[1.0, 2.0, 2.0]), 9.0);
+/// ```
+pub fn sumsq(g: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut it = g.chunks_exact(8);
+    for c in &mut it {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v as f64 * v as f64;
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(it.remainder()) {
+        *a += v as f64 * v as f64;
+    }
+    acc.iter().sum()
+}
+
+/// Euclidean norm of a whole f64 vector (overflow-safe): the one norm helper of the workspace.
+///
+/// ```
+/// assert_eq!(sam_optim::norm(&[1e200, 1e200]), 1e200 * 2f64.sqrt());
+/// ```
+pub fn norm(v: &[f64]) -> f64 {
+    f64::norm(v, &[0..v.len()])
+}
