@@ -55,21 +55,27 @@ pub trait Float:
 impl Float for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline]
     fn from_f64(v: f64) -> Self {
         v
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         self
     }
+    #[inline]
     fn sqrt(self) -> Self {
         f64::sqrt(self)
     }
+    #[inline]
     fn abs(self) -> Self {
         f64::abs(self)
     }
+    #[inline]
     fn powf(self, e: Self) -> Self {
         f64::powf(self, e)
     }
+    #[inline]
     fn is_finite(self) -> bool {
         f64::is_finite(self)
     }
@@ -102,21 +108,27 @@ impl Float for f64 {
 impl Float for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    #[inline]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         self as f64
     }
+    #[inline]
     fn sqrt(self) -> Self {
         f32::sqrt(self)
     }
+    #[inline]
     fn abs(self) -> Self {
         f32::abs(self)
     }
+    #[inline]
     fn powf(self, e: Self) -> Self {
         f32::powf(self, e)
     }
+    #[inline]
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }

@@ -33,9 +33,10 @@ pub struct Sam<B, P = SamRule, T = f64> {
     rule: P,
     rho: Schedule,
     m: Option<usize>,
-    // work buffers reused across steps: g(x), g(x + ê), the m-sharpness average, saved x
+    // work buffers reused across steps: g(x), then g(x + ê) in the same buffer (g is not needed
+    // after the climb; one buffer keeps the working set in cache), the m-sharpness average,
+    // the saved x
     g: Grad<T>,
-    g_sam: Grad<T>,
     acc: Grad<T>,
     saved: Saved<T>,
 }
@@ -56,7 +57,6 @@ impl<B, P, T: Float> Sam<B, P, T> {
             rho,
             m: None,
             g: Grad::default(),
-            g_sam: Grad::default(),
             acc: Grad::default(),
             saved: Saved::default(),
         }
@@ -126,9 +126,9 @@ impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Optimizer<T> for Sam
                         Some(l) => loss += w * T::from_f64(l),
                         None => known = false,
                     }
-                    oracle.gradient(x, &mut self.g_sam);
+                    oracle.gradient(x, &mut self.g);
                     self.saved.restore(x);
-                    self.acc.add_scaled(&self.g_sam, w);
+                    self.acc.add_scaled(&self.g, w);
                 }
                 oracle.focus(None);
                 self.base.update(x, &self.acc, t)?;
@@ -142,8 +142,8 @@ impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Optimizer<T> for Sam
                 // phase 1: climb to the (first-order) worst point x + ê of the rho-ball
                 let (loss, grad_norm, perturbation_norm) = self.climb(x, t, rho, oracle)?;
                 // phase 2: the gradient there drives the base optimizer's step from x
-                oracle.gradient(x, &mut self.g_sam);
-                self.base.update_from(x, &self.saved, &self.g_sam, t)?;
+                oracle.gradient(x, &mut self.g);
+                self.base.update_from(x, &self.saved, &self.g, t)?;
                 Ok(StepInfo {
                     loss,
                     grad_norm,

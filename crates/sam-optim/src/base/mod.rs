@@ -34,7 +34,10 @@ pub trait BaseOptimizer<T: Float = f64> {
     }
 }
 
-/// The unfused plain step: gradient at x (checked), then `base`'s update.
+/// The unfused plain step: gradient at x, then `base`'s update. An oracle that reports the loss
+/// is checked through it (a non-finite gradient makes the next loss non-finite), which spares
+/// large models two passes over the gradient; otherwise the gradient itself is checked and its
+/// norm reported.
 pub(crate) fn gradient_then_update<T: Float, B: BaseOptimizer<T> + ?Sized>(
     base: &mut B,
     x: &mut [T],
@@ -44,13 +47,19 @@ pub(crate) fn gradient_then_update<T: Float, B: BaseOptimizer<T> + ?Sized>(
 ) -> Result<StepInfo> {
     let loss = oracle.gradient(x, g);
     check_loss(loss, t)?;
-    if !g.is_finite() {
-        return Err(OptimError::diverged(t + 1, "the gradient", f64::NAN));
-    }
+    let grad_norm = match loss {
+        Some(_) => f64::NAN,
+        None => {
+            if !g.is_finite() {
+                return Err(OptimError::diverged(t + 1, "the gradient", f64::NAN));
+            }
+            g.norm()
+        }
+    };
     base.update(x, g, t)?;
     Ok(StepInfo {
         loss,
-        grad_norm: g.norm(),
+        grad_norm,
         perturbation_norm: 0.0,
     })
 }
