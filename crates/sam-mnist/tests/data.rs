@@ -1,22 +1,14 @@
 //! IDX reading, verification and fetching: each corruption gives its own error, the fetch path
 //! works against a local HTTP server and never leaves a partial or bad file behind.
 
+mod common;
+use common::shared_dir;
+
 use sam_mnist::data::{self, LoadOptions, Source, FILES, TRAIN_LABELS};
 use sam_mnist::MnistError;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The shared copy of the canonical files (CI and development), if present.
-fn shared_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("SAM_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-        });
-    data::has_files(&d).then_some(d)
-}
 
 fn idx_bytes(magic: u32, dims: &[u32], payload: &[u8]) -> Vec<u8> {
     let mut v = magic.to_be_bytes().to_vec();

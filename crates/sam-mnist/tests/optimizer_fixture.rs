@@ -5,19 +5,12 @@
 //! bit-identical steps. Regenerate (only when a change of results is intended and explained)
 //! with `SAM_WRITE_FIXTURE=1 cargo test -p sam-mnist --test optimizer_fixture`.
 
-use sam_mnist::data::Mnist;
+mod common;
+use common::real;
+
 use sam_mnist::train::{train_with, Optimizer, SampleSets, TrainConfig};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn real() -> Option<Mnist> {
-    let d = std::env::var_os("SAM_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-        });
-    sam_mnist::data::has_files(&d).then(|| sam_mnist::data::load_dir(&d).unwrap())
-}
 
 /// FNV-1a over the bit patterns of the parameters.
 fn checksum(p: &[f32]) -> String {

@@ -1,20 +1,12 @@
 //! The training protocol: validation, determinism, SAM with rho = 0 equals SGD, thread-count
 //! independence, and a few real-data steps.
 
+mod common;
+use common::real;
+
 use sam_mnist::data::Mnist;
 use sam_mnist::train::{run_many, train, Optimizer, TrainConfig};
 use sam_mnist::MnistError;
-use std::path::{Path, PathBuf};
-
-fn real() -> Option<Mnist> {
-    let d = std::env::var_os("SAM_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-        });
-    // skip only when the files are absent; present but corrupt files fail the test
-    sam_mnist::data::has_files(&d).then(|| sam_mnist::data::load_dir(&d).unwrap())
-}
 
 /// Synthetic MNIST-shaped data: sparse "strokes" whose position depends on the label.
 fn synthetic(n_train: usize, n_test: usize) -> Mnist {
