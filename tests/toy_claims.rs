@@ -2,9 +2,9 @@
 //! against an independent oracle (closed forms, a hand-written reference loop).
 
 use proptest::prelude::*;
+use samlab::experiments::toy::{fig1_defaults, fig2_defaults};
 use samlab::experiments::toy::{lambda_max, ToySettings};
 use samlab::objectives::{Fig1, Fig2, Gradient, Hessian};
-use samlab::pipeline::toy::{fig1_defaults, fig2_defaults};
 
 /// A hand-written GD/SAM loop (independent of sam-optim): Eq. (4) and Eq. (3).
 fn reference<F: Gradient>(f: &F, s: &ToySettings, sam: bool) -> Vec<f64> {

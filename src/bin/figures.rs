@@ -7,27 +7,9 @@
 use anyhow::{bail, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use samlab::pipeline::{self, Paths};
+use samlab::registry::{registry, Context, Paths};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// Every experiment, in the order they run.
-const ALL: &[&str] = &[
-    "fig1",
-    "fig2",
-    "sharpness",
-    "convergence",
-    "pacbayes",
-    "mnist",
-];
-
-/// Names accepted by `--only` for an experiment: fig3, fig4 and fig5 all come from `mnist`.
-fn canonical(name: &str) -> &str {
-    match name {
-        "fig3" | "fig4" | "fig5" => "mnist",
-        other => other,
-    }
-}
 
 #[derive(Parser)]
 #[command(
@@ -117,20 +99,21 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> Result<()> {
     let root = repo_root();
+    let names = || {
+        registry()
+            .iter()
+            .flat_map(|e| std::iter::once(e.name).chain(e.aliases.iter().copied()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for s in &args.only {
-        if !ALL.contains(&canonical(s)) {
+        if !registry().iter().any(|e| e.answers_to(s)) {
             bail!(
-                "unknown experiment '{s}' in --only: choose from {}, fig3, fig4, fig5",
-                ALL.join(", ")
+                "unknown experiment '{s}' in --only: choose from {}",
+                names()
             );
         }
     }
-    // In ALL's order, each once.
-    let selected: Vec<String> = ALL
-        .iter()
-        .filter(|e| args.only.is_empty() || args.only.iter().any(|s| canonical(s) == **e))
-        .map(|s| s.to_string())
-        .collect();
     let out = match (&args.out, args.quick) {
         (Some(o), _) => o.clone(),
         (None, true) => root.join("target/quick"),
@@ -140,82 +123,23 @@ fn run(args: Args) -> Result<()> {
     prepare_out(&root, &paths)?;
     let progress = Progress(Mutex::new(None));
     let cb = |n: u64, m: &str| progress.callback(n, m);
-    let report = |name: &str| paths.reports.join(name);
-    for s in &selected {
+    let ctx = Context {
+        quick: args.quick,
+        root: &root,
+        progress: &cb,
+    };
+    // In the registry's order, each once.
+    for e in registry()
+        .iter()
+        .filter(|e| args.only.is_empty() || args.only.iter().any(|s| e.answers_to(s)))
+    {
         let t = std::time::Instant::now();
-        match s.as_str() {
-            "fig1" => {
-                if !args.no_run {
-                    pipeline::toy::run_fig1(&paths, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::toy::draw_fig1(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::toy::REPORT),
-                    &pipeline::toy::fig1_sections(&paths)?,
-                )?;
-            }
-            "fig2" => {
-                if !args.no_run {
-                    pipeline::toy::run_fig2(&paths, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::toy::draw_fig2(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::toy::REPORT),
-                    &pipeline::toy::fig2_sections(&paths)?,
-                )?;
-            }
-            "sharpness" => {
-                if !args.no_run {
-                    pipeline::sharpness::run(&paths, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::sharpness::draw(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::sharpness::REPORT),
-                    &pipeline::sharpness::sections(&paths)?,
-                )?;
-            }
-            "convergence" => {
-                if !args.no_run {
-                    pipeline::convergence::run(&paths, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::convergence::draw(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::convergence::REPORT),
-                    &pipeline::convergence::sections(&paths)?,
-                )?;
-            }
-            "pacbayes" => {
-                if !args.no_run {
-                    pipeline::pacbayes::run(&paths, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::pacbayes::draw(&paths)?;
-                pipeline::update_report(
-                    &report(pipeline::pacbayes::REPORT),
-                    &pipeline::pacbayes::sections(&paths)?,
-                )?;
-            }
-            "mnist" => {
-                if !args.no_run {
-                    pipeline::mnist::run(&paths, &root, args.quick, &cb)?;
-                }
-                progress.finish();
-                pipeline::mnist::draw(&paths)?;
-                let mut sections = pipeline::mnist::sections(&paths)?;
-                sections.extend(pipeline::mnist::speed_section(&paths)?);
-                pipeline::update_report(&report(pipeline::mnist::REPORT), &sections)?;
-                pipeline::update_report(
-                    &report(pipeline::mnist::PACBAYES_REPORT),
-                    &pipeline::mnist::pacbayes_sections(&paths)?,
-                )?;
-            }
-            _ => unreachable!("checked above"),
+        if !args.no_run {
+            (e.run)(&paths, &ctx)?;
         }
-        eprintln!("{s}: done in {:.1} s", t.elapsed().as_secs_f64());
+        progress.finish();
+        e.present(&paths)?;
+        eprintln!("{}: done in {:.1} s", e.name, t.elapsed().as_secs_f64());
     }
     eprintln!("wrote {}", out.display());
     Ok(())

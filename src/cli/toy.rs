@@ -1,10 +1,9 @@
 //! `samlab toy`: GD vs SAM (same η) on the review's toy landscapes (Figures 1 and 2).
 
 use super::parse_vector;
-use crate::pipeline::toy::{fig1_defaults, fig2_defaults, toy_json};
 use anyhow::Result;
 use clap::ValueEnum;
-use sam_experiments::toy::ToySettings;
+use sam_experiments::toy::{fig1_defaults, fig2_defaults, toy_json, ToySettings};
 use sam_objectives::{AnyObjective, Fig1, Fig2};
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -17,6 +17,8 @@
 
 pub mod toy;
 
+pub use toy::{fig1, fig2};
+
 /// Errors of the experiments; messages name the value and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
@@ -32,7 +34,17 @@ pub enum ExperimentError {
     /// Writing or reading results.
     #[error(transparent)]
     Results(#[from] sam_results::ResultsError),
+    /// Sharpness estimation failed.
+    #[error(transparent)]
+    Sharpness(#[from] sam_sharpness::SharpnessError),
+    /// The experiment ran but found nothing to show (the message says what to widen).
+    #[error("{0}")]
+    Finding(String),
 }
+
+/// How experiments report progress: `progress(n, msg)` with n > 0 starts a phase of n units,
+/// `progress(0, "")` advances the current phase by one. The `figures` binary draws bars from it.
+pub type Progress<'a> = &'a (dyn Fn(u64, &str) + Sync);
 
 /// This crate's result type.
 pub type Result<T> = std::result::Result<T, ExperimentError>;

@@ -19,6 +19,7 @@
 
 mod chart;
 mod heatmap;
+pub mod toy;
 
 pub use chart::{render, Band, LineChart, Series, Style};
 pub use heatmap::{render_heatmap, Heatmap};

@@ -19,6 +19,11 @@
 //! assert_eq!(out, "intro\n<!-- BEGIN GENERATED t -->\nnew\n<!-- END GENERATED t -->\nend\n");
 //! ```
 
+pub mod toy;
+
+/// One generated section of a report: its marker name and its markdown.
+pub type Section = (&'static str, String);
+
 /// Errors while filling a report.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ReportError {
@@ -65,29 +70,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
-/// Formats a number with `sig` significant digits, switching to scientific notation for very
-/// small or large magnitudes.
-///
-/// ```
-/// assert_eq!(sam_report::num(1.22500004, 4), "1.225");
-/// assert_eq!(sam_report::num(0.0000123, 3), "1.23e-5");
-/// ```
-pub fn num(v: f64, sig: usize) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-3..6).contains(&mag) {
-        let s = format!("{:.*e}", sig.saturating_sub(1), v);
-        // Rust prints 1.23e-5 already; keep it.
-        return s;
-    }
-    let decimals = (sig as i32 - 1 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
-}
+pub use sam_results::num;
 
 #[cfg(test)]
 mod tests {

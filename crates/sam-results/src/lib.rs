@@ -70,6 +70,57 @@ pub struct Meta {
     pub config: serde_json::Value,
 }
 
+impl Meta {
+    /// The metadata of one run of `experiment` with `config`, stamped with this workspace's
+    /// version.
+    ///
+    /// ```
+    /// let m = sam_results::Meta::new("fig2", None, false, &serde_json::json!({"eta": 0.1})).unwrap();
+    /// assert_eq!(m.config["eta"], 0.1);
+    /// ```
+    pub fn new(
+        experiment: &str,
+        seed: Option<u64>,
+        quick: bool,
+        config: &impl Serialize,
+    ) -> Result<Self> {
+        Ok(Self {
+            experiment: experiment.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            seed,
+            quick,
+            config: serde_json::to_value(config).map_err(|source| ResultsError::Json {
+                path: PathBuf::from(format!("<config of {experiment}>")),
+                source,
+            })?,
+        })
+    }
+}
+
+/// Formats a number with `sig` significant digits, switching to scientific notation for very
+/// small or large magnitudes.
+///
+/// ```
+/// assert_eq!(sam_results::num(1.22500004, 4), "1.225");
+/// assert_eq!(sam_results::num(0.0000123, 3), "1.23e-5");
+/// ```
+pub fn num(v: f64, sig: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-3..6).contains(&mag) {
+        let s = format!("{:.*e}", sig.saturating_sub(1), v);
+        // Rust prints 1.23e-5 already; keep it.
+        return s;
+    }
+    let decimals = (sig as i32 - 1 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 ///
 /// ```

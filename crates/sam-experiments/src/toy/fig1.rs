@@ -295,3 +295,184 @@ pub fn barrier_top() -> f64 {
     }
     0.5 * (a + b)
 }
+
+/// One row of the Figure 1 showcase trajectories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fig1Trace {
+    /// "gd" or "sam".
+    pub optimizer: String,
+    /// Step.
+    pub step: usize,
+    /// x.
+    pub x: f64,
+    /// f(x).
+    pub loss: f64,
+}
+
+/// f on a grid for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    /// x.
+    pub x: f64,
+    /// f(x).
+    pub f: f64,
+}
+
+/// Closed-form facts about Figure 1's function used in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fig1Facts {
+    /// f''(0) = 2/ε.
+    pub curvature_sharp: f64,
+    /// f''(1).
+    pub curvature_flat: f64,
+    /// GD's stability bound at the sharp minimum, 2/f''(0).
+    pub eta_stable_sharp: f64,
+    /// The barrier top between the minima.
+    pub barrier_x: f64,
+    /// f at the barrier top.
+    pub barrier_f: f64,
+}
+
+impl Fig1Facts {
+    /// Computes the facts from the analytic Hessian and [`barrier_top`].
+    ///
+    /// ```
+    /// let f = sam_experiments::toy::fig1::Fig1Facts::compute();
+    /// assert!((f.eta_stable_sharp - 1e-4).abs() < 1e-12);
+    /// ```
+    pub fn compute() -> Self {
+        use sam_objectives::{Hessian, Objective};
+        let c0 = Fig1.hessian(&[0.0])[(0, 0)];
+        let xb = barrier_top();
+        Self {
+            curvature_sharp: c0,
+            curvature_flat: Fig1.hessian(&[1.0])[(0, 0)],
+            eta_stable_sharp: 2.0 / c0,
+            barrier_x: xb,
+            barrier_f: Fig1.value(&[xb]),
+        }
+    }
+}
+
+/// The verdict on the review's Figure 1 claim over the whole grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// (η, ρ, start) cells where GD ends at the sharp minimum and SAM at the flat one.
+    pub claim_holds: usize,
+    /// All (η, ρ, start) cells.
+    pub cells: usize,
+}
+
+/// Everything the Figure 1 experiment writes under `results/fig1/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    /// Every grid cell (`grid.csv`).
+    pub grid: Vec<GridRow>,
+    /// Per (η, ρ) counts (`summary.csv`).
+    pub summary: Vec<SummaryRow>,
+    /// The showcase trajectories, thinned (`showcase_trace.csv`).
+    pub trace: Vec<Fig1Trace>,
+    /// f on [−0.7, 1.5] (`landscape.csv`).
+    pub landscape: Vec<Curve>,
+    /// Both ends of the showcase run (`showcase.json`).
+    pub showcase: super::ToyJson,
+    /// Closed-form facts (`facts.json`).
+    pub facts: Fig1Facts,
+    /// The claim's verdict (`verdict.json`).
+    pub verdict: Verdict,
+    /// Config and version (`meta.json`).
+    pub meta: sam_results::Meta,
+}
+
+/// The experiment's folder name under `results/`.
+pub const NAME: &str = "fig1";
+
+/// Runs the Figure 1 study: the grid, the showcase cell picked from it, its trajectories.
+/// `progress(n, msg)` starts a phase of n units; `progress(0, "")` advances one.
+pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Results> {
+    use sam_objectives::{AnyObjective, Objective};
+    let cells = (cfg.etas.len() * cfg.rhos.len() * cfg.starts.len()) as u64;
+    progress(cells, "fig1 grid");
+    let grid = run_grid(cfg, &|| progress(0, ""))?;
+    let show = showcase(&grid).ok_or_else(|| {
+        crate::ExperimentError::Finding(
+            "no grid cell where GD ends at the sharp minimum: widen the grid of eta (smaller values)"
+                .into(),
+        )
+    })?;
+    let settings = ToySettings {
+        eta: show.eta,
+        rho: show.rho,
+        iterations: show.iterations,
+        start: vec![show.start],
+    };
+    let (gd, sam) = super::run_pair(&Fig1, &settings)?;
+    let every = (settings.iterations / 2000).max(1);
+    let mut trace = Vec::new();
+    for (name, t) in [("gd", gd), ("sam", sam)] {
+        let n = t.len();
+        for (step, p) in t.into_iter().enumerate() {
+            if step % every == 0 || step + 1 == n || step < 50 {
+                trace.push(Fig1Trace {
+                    optimizer: name.into(),
+                    step,
+                    x: p[0],
+                    loss: Fig1.value(&p),
+                });
+            }
+        }
+    }
+    let landscape = linspace(-0.7, 1.5, 2201)
+        .into_iter()
+        .map(|x| Curve {
+            x,
+            f: Fig1.value(&[x]),
+        })
+        .collect();
+    let summary = summarize(&grid);
+    let verdict = Verdict {
+        claim_holds: summary.iter().map(|r| r.claim_holds).sum(),
+        cells: summary.iter().map(|r| r.starts).sum(),
+    };
+    Ok(Results {
+        showcase: super::toy_json(&AnyObjective::Fig1(Fig1), &settings, "sam")?,
+        grid,
+        summary,
+        trace,
+        landscape,
+        facts: Fig1Facts::compute(),
+        verdict,
+        meta: sam_results::Meta::new(NAME, None, quick, cfg)?,
+    })
+}
+
+impl Results {
+    /// Writes every file into `dir` (atomically, one by one).
+    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+        use sam_results::{write_csv, write_json};
+        write_csv(&dir.join("grid.csv"), &self.grid)?;
+        write_csv(&dir.join("summary.csv"), &self.summary)?;
+        write_csv(&dir.join("showcase_trace.csv"), &self.trace)?;
+        write_csv(&dir.join("landscape.csv"), &self.landscape)?;
+        write_json(&dir.join("showcase.json"), &self.showcase)?;
+        write_json(&dir.join("facts.json"), &self.facts)?;
+        write_json(&dir.join("verdict.json"), &self.verdict)?;
+        write_json(&dir.join("meta.json"), &self.meta)?;
+        Ok(())
+    }
+
+    /// Reads what [`Results::write`] wrote.
+    pub fn read(dir: &std::path::Path) -> Result<Self> {
+        use sam_results::{read_csv, read_json};
+        Ok(Self {
+            grid: read_csv(&dir.join("grid.csv"))?,
+            summary: read_csv(&dir.join("summary.csv"))?,
+            trace: read_csv(&dir.join("showcase_trace.csv"))?,
+            landscape: read_csv(&dir.join("landscape.csv"))?,
+            showcase: read_json(&dir.join("showcase.json"))?,
+            facts: read_json(&dir.join("facts.json"))?,
+            verdict: read_json(&dir.join("verdict.json"))?,
+            meta: read_json(&dir.join("meta.json"))?,
+        })
+    }
+}

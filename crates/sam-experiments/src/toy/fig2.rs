@@ -420,3 +420,153 @@ pub fn horizon(cfg: &Config, rep: &Reproduction) -> Vec<HorizonRow> {
         })
         .collect()
 }
+
+/// The verdicts of the Figure 2 study, computed from the rows it produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Relative error of λ_GD against the review's value, in percent, at the reproducing setting.
+    pub gd_error_percent: f64,
+    /// Relative error of λ_SAM against the review's value, in percent.
+    pub sam_error_percent: f64,
+    /// Both within the tolerance.
+    pub reproduced: bool,
+    /// d ln λ_SAM / d ln ρ between the two swept ρ around the reproducing ρ (none if the sweep
+    /// does not bracket it).
+    pub elasticity: Option<f64>,
+    /// The swept ρ whose λ_SAM is within the tolerance of the review's value.
+    pub rho_within_tolerance: Vec<f64>,
+}
+
+impl Verdict {
+    /// The verdict from the reproduction and the sensitivity sweep.
+    pub fn compute(cfg: &Config, rep: &Reproduction, sens: &[SensitivityRow]) -> Self {
+        let rho_rows: Vec<&SensitivityRow> = sens.iter().filter(|r| r.sweep == "rho").collect();
+        let rho_within_tolerance = rho_rows
+            .iter()
+            .filter(|r| ((r.lambda_sam - cfg.target_sam) / cfg.target_sam).abs() <= cfg.tolerance)
+            .map(|r| r.rho)
+            .collect();
+        let elasticity = rho_rows
+            .windows(2)
+            .find(|w| w[0].rho <= rep.rho && rep.rho <= w[1].rho)
+            .map(|w| {
+                (w[1].lambda_sam.ln() - w[0].lambda_sam.ln()) / (w[1].rho.ln() - w[0].rho.ln())
+            })
+            .filter(|e| e.is_finite());
+        Self {
+            gd_error_percent: 100.0 * (rep.lambda_gd / cfg.target_gd - 1.0),
+            sam_error_percent: 100.0 * (rep.lambda_sam / cfg.target_sam - 1.0),
+            reproduced: cfg.hits(rep.lambda_gd, rep.lambda_sam),
+            elasticity,
+            rho_within_tolerance,
+        }
+    }
+}
+
+/// Everything the Figure 2 experiment writes under `results/fig2/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    /// Part A's summary (`grid_summary.json`).
+    pub grid_summary: GridSummary,
+    /// Part A's starts that reproduce both numbers (`grid_hits.csv`).
+    pub grid_hits: Vec<HitRow>,
+    /// Part B's setting (`reproduction.json`).
+    pub reproduction: Reproduction,
+    /// Sweeps over ρ and x₀ (`sensitivity.csv`).
+    pub sensitivity: Vec<SensitivityRow>,
+    /// λ_max against the number of iterations (`horizon.csv`).
+    pub horizon: Vec<HorizonRow>,
+    /// Trajectories at the paper's and the reproducing ρ (`traces.csv`).
+    pub traces: Vec<TraceRow>,
+    /// f on a grid (`landscape.csv`).
+    pub landscape: Vec<LandscapeRow>,
+    /// Both ends at the paper's ρ (`paper_setting.json`).
+    pub paper_setting: super::ToyJson,
+    /// Both ends at the reproducing ρ (`reproducing_setting.json`).
+    pub reproducing_setting: super::ToyJson,
+    /// Verdicts (`verdict.json`).
+    pub verdict: Verdict,
+    /// Config and version (`meta.json`).
+    pub meta: sam_results::Meta,
+}
+
+/// The experiment's folder name under `results/`.
+pub const NAME: &str = "fig2";
+
+/// Runs the Figure 2 study: Part A's start grid at the paper's ρ, Part B's reproducing setting,
+/// its sensitivity, horizon and trajectories.
+pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Results> {
+    use sam_objectives::AnyObjective;
+    progress(
+        (cfg.grid_x.2 * cfg.grid_y.2) as u64,
+        "fig2 start grid (ρ = 1e-5)",
+    );
+    let (grid_summary, grid_hits) = search_paper_setting(cfg, &|| progress(0, ""));
+    let rep = find_reproduction(cfg)?;
+    let sens = sensitivity(cfg, &rep);
+    let horizon = horizon(cfg, &rep);
+    let mut traces = traces(cfg, "paper_rho", cfg.paper_rho, &rep.start)?;
+    traces.extend(self::traces(cfg, "reproducing_rho", rep.rho, &rep.start)?);
+    let paper = cfg.settings(cfg.paper_rho, rep.start.clone());
+    let reproducing = cfg.settings(rep.rho, rep.start.clone());
+    let f = AnyObjective::Fig2(Fig2);
+    Ok(Results {
+        grid_summary,
+        grid_hits,
+        verdict: Verdict::compute(cfg, &rep, &sens),
+        sensitivity: sens,
+        horizon,
+        traces,
+        landscape: landscape((-0.6, 2.6), (-1.1, 1.1), 161),
+        paper_setting: super::toy_json(&f, &paper, "sam")?,
+        reproducing_setting: super::toy_json(&f, &reproducing, "sam")?,
+        reproduction: rep,
+        meta: sam_results::Meta::new(NAME, None, quick, cfg)?,
+    })
+}
+
+impl Results {
+    /// Writes every file into `dir` (atomically, one by one).
+    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+        use sam_results::{write_csv, write_json};
+        write_json(&dir.join("grid_summary.json"), &self.grid_summary)?;
+        write_csv(&dir.join("grid_hits.csv"), &self.grid_hits)?;
+        write_json(&dir.join("reproduction.json"), &self.reproduction)?;
+        write_csv(&dir.join("sensitivity.csv"), &self.sensitivity)?;
+        write_csv(&dir.join("horizon.csv"), &self.horizon)?;
+        write_csv(&dir.join("traces.csv"), &self.traces)?;
+        write_csv(&dir.join("landscape.csv"), &self.landscape)?;
+        write_json(&dir.join("paper_setting.json"), &self.paper_setting)?;
+        write_json(
+            &dir.join("reproducing_setting.json"),
+            &self.reproducing_setting,
+        )?;
+        write_json(&dir.join("verdict.json"), &self.verdict)?;
+        write_json(&dir.join("meta.json"), &self.meta)?;
+        Ok(())
+    }
+
+    /// Reads what [`Results::write`] wrote.
+    pub fn read(dir: &std::path::Path) -> Result<Self> {
+        use sam_results::{read_csv, read_json};
+        Ok(Self {
+            grid_summary: read_json(&dir.join("grid_summary.json"))?,
+            grid_hits: read_csv(&dir.join("grid_hits.csv"))?,
+            reproduction: read_json(&dir.join("reproduction.json"))?,
+            sensitivity: read_csv(&dir.join("sensitivity.csv"))?,
+            horizon: read_csv(&dir.join("horizon.csv"))?,
+            traces: read_csv(&dir.join("traces.csv"))?,
+            landscape: read_csv(&dir.join("landscape.csv"))?,
+            paper_setting: read_json(&dir.join("paper_setting.json"))?,
+            reproducing_setting: read_json(&dir.join("reproducing_setting.json"))?,
+            verdict: read_json(&dir.join("verdict.json"))?,
+            meta: read_json(&dir.join("meta.json"))?,
+        })
+    }
+
+    /// The config this run used (from its metadata).
+    pub fn config(&self) -> Result<Config> {
+        serde_json::from_value(self.meta.config.clone())
+            .map_err(|e| ExperimentError::Config(format!("results/fig2/meta.json: {e}")))
+    }
+}

@@ -5,7 +5,7 @@ pub mod fig2;
 
 use crate::{ExperimentError, Result};
 use nalgebra::SymmetricEigen;
-use sam_objectives::{check_point, Gradient, Hessian, Objective};
+use sam_objectives::{check_point, AnyObjective, Gradient, Hessian, Objective};
 use sam_optim::{build, run, ExactGradient, Hyper, Method, RunConfig, TraceRow};
 use serde::{Deserialize, Serialize};
 
@@ -152,4 +152,102 @@ pub fn lambda_max<F: Hessian + ?Sized>(f: &F, x: &[f64]) -> f64 {
         .iter()
         .copied()
         .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// `samlab toy fig1` defaults: the showcase cell picked by [`fig1::showcase`] from the committed
+/// grid (`results/fig1/showcase.json`); a test checks that the two agree.
+///
+/// ```
+/// assert_eq!(sam_experiments::toy::fig1_defaults().rho, 0.05);
+/// ```
+pub fn fig1_defaults() -> ToySettings {
+    ToySettings {
+        eta: 5.623_413_251_903_491e-5,
+        rho: 0.05,
+        iterations: 88_914,
+        start: vec![-0.4877],
+    }
+}
+
+/// `samlab toy fig2` defaults: η, iterations as in the review; the start and ρ found by
+/// [`fig2::find_reproduction`] (`results/fig2/reproduction.json`); a test checks both agree.
+///
+/// ```
+/// assert_eq!(sam_experiments::toy::fig2_defaults().iterations, 1000);
+/// ```
+pub fn fig2_defaults() -> ToySettings {
+    ToySettings {
+        eta: 0.1,
+        rho: 0.1016,
+        iterations: 1000,
+        start: vec![0.0622585, 0.5],
+    }
+}
+
+/// The end of one optimizer's run, as in the `toy` JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEnd {
+    /// The last iterate.
+    #[serde(rename = "final")]
+    pub final_point: Vec<f64>,
+    /// Top Hessian eigenvalue there.
+    pub lambda_max: f64,
+    /// κ_ρ there (exact maximum over the ρ-ball, Definition 1) at the run's ρ.
+    pub sharpness: f64,
+    /// f there.
+    pub loss: f64,
+}
+
+/// `samlab toy ... --json`: both ends of a GD-vs-SAM comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToyJson {
+    /// GD's end.
+    pub gd: RunEnd,
+    /// The SAM-family member's end (SAM unless `--optimizer` names another).
+    pub sam: RunEnd,
+    /// Which SAM-family member ran as `sam` (`usam`, `asam`); absent for SAM itself, the
+    /// default, so the committed Figure 1-2 results keep their shape.
+    #[serde(default = "default_optimizer", skip_serializing_if = "is_sam")]
+    pub optimizer: String,
+    /// The settings.
+    pub settings: ToySettings,
+}
+
+fn default_optimizer() -> String {
+    "sam".into()
+}
+
+fn is_sam(name: &str) -> bool {
+    name == "sam"
+}
+
+fn end(f: &AnyObjective, x: Vec<f64>, rho: f64) -> Result<RunEnd> {
+    let sharpness = sam_sharpness::exact(f, &x, rho, &sam_sharpness::ExactOptions::default())?;
+    Ok(RunEnd {
+        lambda_max: lambda_max(f, &x),
+        sharpness: sharpness.value,
+        loss: f.value(&x),
+        final_point: x,
+    })
+}
+
+/// Runs GD and the SAM-family member `optimizer` with `s` on `f` and summarises both ends.
+///
+/// ```
+/// use sam_experiments::toy::{toy_json, ToySettings};
+/// use sam_objectives::{AnyObjective, Fig2};
+/// let s = ToySettings { eta: 0.1, rho: 0.05, iterations: 20, start: vec![2.0, 1.0] };
+/// let j = toy_json(&AnyObjective::Fig2(Fig2), &s, "sam").unwrap();
+/// assert!(j.sam.loss.is_finite() && j.gd.sharpness >= 0.0);
+/// ```
+pub fn toy_json(f: &AnyObjective, s: &ToySettings, optimizer: &str) -> Result<ToyJson> {
+    let method = method(optimizer, s)?;
+    let (gd, sam) = run_pair_with(f, s, method)?;
+    let last = |t: Trajectory| t.into_iter().last().unwrap_or_else(|| s.start.clone());
+    Ok(ToyJson {
+        gd: end(f, last(gd), s.rho)?,
+        sam: end(f, last(sam), s.rho)?,
+        optimizer: method.name().into(),
+        settings: s.clone(),
+    })
 }

@@ -1,0 +1,241 @@
+//! The registry the `figures` binary walks: every experiment once, in the order they run.
+//!
+//! An entry joins the three one-way steps of an experiment: `run` (its `sam-experiments` module:
+//! config → result rows, written under `results/<name>/`), `draw` (its `sam-figures` functions:
+//! rows → SVG) and `sections` (its `sam-report` functions: rows → the generated parts of its
+//! report). `draw` and `sections` only read result files, so a test can regenerate every report
+//! from the committed results and compare.
+
+use anyhow::Result;
+use sam_experiments::Progress;
+use sam_report::Section;
+use std::path::{Path, PathBuf};
+
+/// Where a run reads and writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `results/`.
+    pub results: PathBuf,
+    /// `figures/`.
+    pub figures: PathBuf,
+    /// `notebooks-md/`.
+    pub reports: PathBuf,
+}
+
+impl Paths {
+    /// The three folders under `root`.
+    ///
+    /// ```
+    /// let p = samlab::registry::Paths::under(std::path::Path::new("/tmp/x"));
+    /// assert!(p.results.ends_with("results"));
+    /// ```
+    pub fn under(root: &Path) -> Self {
+        Self {
+            results: root.join("results"),
+            figures: root.join("figures"),
+            reports: root.join("notebooks-md"),
+        }
+    }
+
+    /// `results/<experiment>/`.
+    pub fn results_of(&self, experiment: &str) -> PathBuf {
+        self.results.join(experiment)
+    }
+}
+
+/// What a run needs besides the paths.
+pub struct Context<'a> {
+    /// `--quick`: small budgets for a smoke run.
+    pub quick: bool,
+    /// The repository root (for inputs such as `../shared/anchors`).
+    pub root: &'a Path,
+    /// Progress callback.
+    pub progress: Progress<'a>,
+}
+
+/// Generated sections grouped by the report file they go into.
+pub type ReportSections = Vec<(&'static str, Vec<Section>)>;
+
+/// One experiment.
+pub struct Experiment {
+    /// Its name (the folder under `results/`, and the `--only` name).
+    pub name: &'static str,
+    /// Other `--only` names that select it.
+    pub aliases: &'static [&'static str],
+    /// Runs it with the paper's config (or the quick one) and writes `results/<name>/`.
+    pub run: fn(&Paths, &Context) -> Result<()>,
+    /// Draws its figures from `results/`.
+    pub draw: fn(&Paths) -> Result<()>,
+    /// Its generated report sections from `results/`, grouped by report file.
+    pub sections: fn(&Paths) -> Result<ReportSections>,
+}
+
+impl Experiment {
+    /// Whether `--only NAME` selects this experiment.
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+
+    /// Draws the figures and fills the report sections from `results/`.
+    pub fn present(&self, paths: &Paths) -> Result<()> {
+        (self.draw)(paths)?;
+        for (report, sections) in (self.sections)(paths)? {
+            update_report(&paths.reports.join(report), &sections)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every experiment, in the order `figures` runs them.
+pub fn registry() -> &'static [Experiment] {
+    &REGISTRY
+}
+
+static REGISTRY: [Experiment; 6] = [
+    Experiment {
+        name: "fig1",
+        aliases: &[],
+        run: toy::run_fig1,
+        draw: toy::draw_fig1,
+        sections: toy::fig1_sections,
+    },
+    Experiment {
+        name: "fig2",
+        aliases: &[],
+        run: toy::run_fig2,
+        draw: toy::draw_fig2,
+        sections: toy::fig2_sections,
+    },
+    Experiment {
+        name: "sharpness",
+        aliases: &[],
+        run: |p, c| crate::pipeline::sharpness::run(p, c.quick, c.progress),
+        draw: crate::pipeline::sharpness::draw,
+        sections: |p| {
+            Ok(vec![(
+                crate::pipeline::sharpness::REPORT,
+                crate::pipeline::sharpness::sections(p)?,
+            )])
+        },
+    },
+    Experiment {
+        name: "convergence",
+        aliases: &[],
+        run: |p, c| crate::pipeline::convergence::run(p, c.quick, c.progress),
+        draw: crate::pipeline::convergence::draw,
+        sections: |p| {
+            Ok(vec![(
+                crate::pipeline::convergence::REPORT,
+                crate::pipeline::convergence::sections(p)?,
+            )])
+        },
+    },
+    Experiment {
+        name: "pacbayes",
+        aliases: &[],
+        run: |p, c| crate::pipeline::pacbayes::run(p, c.quick, c.progress),
+        draw: crate::pipeline::pacbayes::draw,
+        sections: |p| {
+            Ok(vec![(
+                crate::pipeline::pacbayes::REPORT,
+                crate::pipeline::pacbayes::sections(p)?,
+            )])
+        },
+    },
+    Experiment {
+        name: "mnist",
+        aliases: &["fig3", "fig4", "fig5"],
+        run: |p, c| crate::pipeline::mnist::run(p, c.root, c.quick, c.progress),
+        draw: crate::pipeline::mnist::draw,
+        sections: |p| {
+            use crate::pipeline::mnist;
+            let mut main = mnist::sections(p)?;
+            main.extend(mnist::speed_section(p)?);
+            Ok(vec![
+                (mnist::REPORT, main),
+                (mnist::PACBAYES_REPORT, mnist::pacbayes_sections(p)?),
+            ])
+        },
+    },
+];
+
+/// Regenerates the generated sections of one report file in place (atomic write).
+pub fn update_report(path: &Path, sections: &[Section]) -> Result<()> {
+    let md = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", path.display()))?;
+    let filled = sam_report::fill(&md, sections)?;
+    if filled != md {
+        sam_results::write_atomic(path, filled.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Figures 1 and 2: `sam_experiments::toy`, `sam_figures::toy`, `sam_report::toy`.
+mod toy {
+    use super::{Context, Paths, ReportSections, Result};
+    use sam_experiments::toy::{fig1, fig2};
+
+    pub fn run_fig1(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            fig1::Config::quick()
+        } else {
+            fig1::Config::default()
+        };
+        fig1::run(&cfg, c.quick, c.progress)?.write(&p.results_of(fig1::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw_fig1(p: &Paths) -> Result<()> {
+        let r = fig1::Results::read(&p.results_of(fig1::NAME))?;
+        sam_figures::toy::fig1_trajectories(
+            &p.figures.join("fig1_trajectories.svg"),
+            &r.trace,
+            &r.landscape,
+            &r.showcase.settings,
+        )?;
+        sam_figures::toy::fig1_outcomes(&p.figures.join("fig1_outcomes.svg"), &r.summary)?;
+        Ok(())
+    }
+
+    pub fn fig1_sections(p: &Paths) -> Result<ReportSections> {
+        let r = fig1::Results::read(&p.results_of(fig1::NAME))?;
+        Ok(vec![(
+            sam_report::toy::REPORT,
+            sam_report::toy::fig1_sections(&r),
+        )])
+    }
+
+    pub fn run_fig2(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            fig2::Config::quick()
+        } else {
+            fig2::Config::default()
+        };
+        fig2::run(&cfg, c.quick, c.progress)?.write(&p.results_of(fig2::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw_fig2(p: &Paths) -> Result<()> {
+        let r = fig2::Results::read(&p.results_of(fig2::NAME))?;
+        sam_figures::toy::fig2_contours(
+            &p.figures.join("fig2_contours.svg"),
+            &r.landscape,
+            &r.traces,
+            &r.reproduction,
+        )?;
+        sam_figures::toy::fig2_sensitivity(
+            &p.figures.join("fig2_sensitivity.svg"),
+            &r.sensitivity,
+            &r.reproduction,
+        )?;
+        Ok(())
+    }
+
+    pub fn fig2_sections(p: &Paths) -> Result<ReportSections> {
+        let r = fig2::Results::read(&p.results_of(fig2::NAME))?;
+        Ok(vec![(
+            sam_report::toy::REPORT,
+            sam_report::toy::fig2_sections(&r, &r.config()?),
+        )])
+    }
+}
