@@ -109,14 +109,9 @@ static REGISTRY: [Experiment; 6] = [
     Experiment {
         name: "sharpness",
         aliases: &[],
-        run: |p, c| crate::pipeline::sharpness::run(p, c.quick, c.progress),
-        draw: crate::pipeline::sharpness::draw,
-        sections: |p| {
-            Ok(vec![(
-                crate::pipeline::sharpness::REPORT,
-                crate::pipeline::sharpness::sections(p)?,
-            )])
-        },
+        run: sharpness::run,
+        draw: sharpness::draw,
+        sections: sharpness::sections,
     },
     Experiment {
         name: "convergence",
@@ -236,6 +231,40 @@ mod toy {
         Ok(vec![(
             sam_report::toy::REPORT,
             sam_report::toy::fig2_sections(&r, &r.config()?),
+        )])
+    }
+}
+
+/// Sharpness estimators against the exact κ_ρ: `sam_experiments::sharpness`,
+/// `sam_figures::sharpness`, `sam_report::sharpness`.
+mod sharpness {
+    use super::{Context, Paths, ReportSections, Result};
+    use sam_experiments::sharpness::{self as exp, Config, Results};
+
+    pub fn run(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            Config::quick()
+        } else {
+            Config::default()
+        };
+        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw(p: &Paths) -> Result<()> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        let fig = |name: &str| p.figures.join(name);
+        sam_figures::sharpness::sharpness_errors_a(&fig("sharpness_errors_a.svg"), &r.sweep)?;
+        sam_figures::sharpness::sharpness_errors_b(&fig("sharpness_errors_b.svg"), &r.sweep)?;
+        sam_figures::sharpness::sharpness_minima(&fig("sharpness_minima.svg"), &r.sweep)?;
+        Ok(())
+    }
+
+    pub fn sections(p: &Paths) -> Result<ReportSections> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        Ok(vec![(
+            sam_report::sharpness::REPORT,
+            sam_report::sharpness::sections(&r),
         )])
     }
 }

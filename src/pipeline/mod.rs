@@ -7,6 +7,5 @@
 pub mod convergence;
 pub mod mnist;
 pub mod pacbayes;
-pub mod sharpness;
 
 pub use crate::registry::{update_report, Paths};

@@ -15,6 +15,7 @@
 //! assert_eq!(gd.last(), sam.last()); // rho = 0: SAM is GD
 //! ```
 
+pub mod sharpness;
 pub mod toy;
 
 pub use toy::{fig1, fig2};

@@ -19,6 +19,7 @@
 
 mod chart;
 mod heatmap;
+pub mod sharpness;
 pub mod toy;
 
 pub use chart::{render, Band, LineChart, Series, Style};

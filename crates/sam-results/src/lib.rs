@@ -121,6 +121,30 @@ pub fn num(v: f64, sig: usize) -> String {
     format!("{v:.decimals$}")
 }
 
+/// Least-squares slope of ln y on ln x over the points with x > 0 and finite y > 0 (NaN when
+/// fewer than two remain).
+///
+/// ```
+/// let pts: Vec<(f64, f64)> = [1.0, 2.0, 4.0].iter().map(|&x| (x, 3.0 * x * x)).collect();
+/// assert!((sam_results::log_log_slope(&pts) - 2.0).abs() < 1e-12);
+/// ```
+pub fn log_log_slope(pts: &[(f64, f64)]) -> f64 {
+    let pts: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite())
+        .map(|(x, y)| (x.ln(), y.ln()))
+        .collect();
+    let n = pts.len() as f64;
+    if n < 2.0 {
+        return f64::NAN;
+    }
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    sxy / sxx
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 ///
 /// ```

@@ -37,7 +37,6 @@ mod certify;
 mod eigen;
 mod error;
 mod exact;
-pub mod experiment;
 mod report;
 mod trs;
 

@@ -1,13 +1,15 @@
 //! Tidy rows comparing the estimators with the exact κ_ρ over a log grid of ρ, and a cost table.
 
-use crate::eigen::{hutchinson_trace, lambda_max_dense, lanczos};
-use crate::error::{Result, SharpnessError};
-use crate::exact::{exact, exact_uncertified, ExactOptions};
-use crate::report::sharpness_report_detailed;
-use crate::trs::{first_order, norm, second_order};
+use crate::Result;
 use sam_objectives::{
     AnyObjective, Fig1, Fig2, Gradient, Hessian, HessianVectorProduct, Objective, Quadratic,
     Rosenbrock,
+};
+use sam_optim::norm;
+use sam_results::log_log_slope;
+use sam_sharpness::{
+    exact, exact_uncertified, first_order, hutchinson_trace, lambda_max_dense, lanczos,
+    second_order, sharpness_report_detailed, ExactOptions, SharpnessError,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -15,7 +17,7 @@ use std::time::Instant;
 /// A documented evaluation point.
 ///
 /// ```
-/// use sam_sharpness::experiment::default_points;
+/// use sam_experiments::sharpness::default_points;
 /// assert!(default_points().iter().any(|p| p.label == "saddle"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +36,7 @@ pub struct ExperimentPoint {
 /// minimum, and one where the global maximizer is far from ρ g/‖g‖.
 ///
 /// ```
-/// use sam_sharpness::experiment::default_points;
+/// use sam_experiments::sharpness::default_points;
 /// assert_eq!(default_points().len(), 12);
 /// ```
 pub fn default_points() -> Vec<ExperimentPoint> {
@@ -125,7 +127,7 @@ pub fn default_points() -> Vec<ExperimentPoint> {
 /// `per_decade` log-spaced values from `lo` to `hi` inclusive.
 ///
 /// ```
-/// use sam_sharpness::experiment::log_grid;
+/// use sam_experiments::sharpness::log_grid;
 /// let g = log_grid(1e-4, 1.0, 1).unwrap();
 /// assert_eq!(g.len(), 5);
 /// assert!((g[4] - 1.0).abs() < 1e-12);
@@ -136,14 +138,16 @@ pub fn log_grid(lo: f64, hi: f64, per_decade: usize) -> Result<Vec<f64>> {
             name: "rho grid lower end",
             value: lo,
             allowed: "need 0 < lo <= hi < infinity",
-        });
+        }
+        .into());
     }
     if per_decade == 0 {
         return Err(SharpnessError::Setting {
             name: "per_decade",
             value: 0.0,
             allowed: "use at least 1 value per decade",
-        });
+        }
+        .into());
     }
     let decades = (hi / lo).log10();
     let n = (decades * per_decade as f64).round() as usize;
@@ -161,7 +165,7 @@ pub fn log_grid(lo: f64, hi: f64, per_decade: usize) -> Result<Vec<f64>> {
 /// One row of the sharpness experiment.
 ///
 /// ```
-/// use sam_sharpness::experiment::{default_points, sweep};
+/// use sam_experiments::sharpness::{default_points, sweep};
 /// use sam_sharpness::ExactOptions;
 /// let rows = sweep(&default_points()[..1], &[0.01], &ExactOptions::default()).unwrap();
 /// assert_eq!(rows[0].objective, "fig1");
@@ -207,7 +211,7 @@ pub struct SharpnessRow {
 /// Every point at every ρ.
 ///
 /// ```
-/// use sam_sharpness::experiment::{default_points, sweep};
+/// use sam_experiments::sharpness::{default_points, sweep};
 /// use sam_sharpness::ExactOptions;
 /// let rows = sweep(&default_points()[10..11], &[0.1], &ExactOptions::default()).unwrap();
 /// assert!((rows[0].exact - rows[0].half_rho2_lambda_max).abs() < 1e-12);
@@ -261,7 +265,7 @@ pub fn sweep(
 /// The report's experiment: [`default_points`] over 13 values of ρ from 1e-4 to 1.
 ///
 /// ```no_run
-/// let rows = sam_sharpness::experiment::run_default().unwrap();
+/// let rows = sam_experiments::sharpness::run_default().unwrap();
 /// assert_eq!(rows.len(), 12 * 13);
 /// ```
 pub fn run_default() -> Result<Vec<SharpnessRow>> {
@@ -275,7 +279,7 @@ pub fn run_default() -> Result<Vec<SharpnessRow>> {
 /// One row of the cost table: time and evaluations per call of one estimator.
 ///
 /// ```
-/// use sam_sharpness::experiment::cost_table;
+/// use sam_experiments::sharpness::cost_table;
 /// use sam_objectives::{AnyObjective, Rosenbrock};
 /// let rows = cost_table(&AnyObjective::Rosenbrock(Rosenbrock::new(3)), &[0.5; 3], 0.1, 2).unwrap();
 /// assert!(rows.iter().any(|r| r.estimator == "exact"));
@@ -304,7 +308,10 @@ pub struct CostRow {
     pub hessians: u64,
 }
 
-fn time_it<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, f64, T)> {
+fn time_it<T>(
+    repeats: usize,
+    mut f: impl FnMut() -> sam_sharpness::Result<T>,
+) -> Result<(f64, f64, T)> {
     let mut times = Vec::with_capacity(repeats);
     let mut last = None;
     for _ in 0..repeats.max(1) {
@@ -324,7 +331,7 @@ fn time_it<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, 
 /// Hutchinson's trace (100 probes).
 ///
 /// ```
-/// use sam_sharpness::experiment::cost_table;
+/// use sam_experiments::sharpness::cost_table;
 /// use sam_objectives::{AnyObjective, Fig2};
 /// let rows = cost_table(&AnyObjective::Fig2(Fig2), &[2.0, 1.0], 0.1, 1).unwrap();
 /// assert_eq!(rows.len(), 7);
@@ -401,5 +408,289 @@ mod tests {
             .find(|r| r.label == "saddle" && r.rho == 1.0)
             .unwrap();
         assert!(saddle.argmax_dist_first_order > 1.0);
+    }
+}
+
+/// The experiment's folder name under `results/`.
+pub const NAME: &str = "sharpness";
+
+/// The radius of the cost table.
+const COST_RHO: f64 = 0.1;
+
+/// Budgets of the sharpness study; the points are [`default_points`], ρ runs over [1e-4, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// ρ values per decade of the log grid.
+    pub per_decade: usize,
+    /// Timed calls per estimator in the cost table.
+    pub cost_repeats: usize,
+}
+
+impl Default for Config {
+    /// 3 radii per decade (13 in all), 20 timed calls.
+    fn default() -> Self {
+        Self {
+            per_decade: 3,
+            cost_repeats: 20,
+        }
+    }
+}
+
+impl Config {
+    /// A small budget for `--quick` smoke runs.
+    pub fn quick() -> Self {
+        Self {
+            per_decade: 1,
+            cost_repeats: 2,
+        }
+    }
+}
+
+/// Everything the sharpness experiment writes under `results/sharpness/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    /// One row per (point, ρ) (`sweep.csv`).
+    pub sweep: Vec<Row>,
+    /// Fitted slopes and limits against the review's claims (`verdicts.csv`).
+    pub verdicts: Vec<Verdict>,
+    /// Per-call cost of every estimator (`cost.csv`; timing columns vary between runs).
+    pub cost: Vec<CostRow>,
+    /// Points, radii, options (`meta.json`).
+    pub meta: sam_results::Meta,
+}
+
+impl Results {
+    /// Writes every file into `dir` (atomically, one by one).
+    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+        use sam_results::{write_csv, write_json};
+        write_csv(&dir.join("sweep.csv"), &self.sweep)?;
+        write_csv(&dir.join("verdicts.csv"), &self.verdicts)?;
+        write_csv(&dir.join("cost.csv"), &self.cost)?;
+        write_json(&dir.join("meta.json"), &self.meta)?;
+        Ok(())
+    }
+
+    /// The (point, ρ) rows away from a stationary point whose maximizer is far from the
+    /// first-order direction: ‖argmax − ρg/‖g‖‖/ρ > 0.5, i.e. where Example 1's approximation
+    /// picks the wrong direction.
+    pub fn far_from_first_order(&self) -> Vec<&Row> {
+        self.sweep
+            .iter()
+            .filter(|r| r.grad_norm > 0.0 && r.argmax_dist_first_order > 0.5)
+            .collect()
+    }
+
+    /// The largest certificate gap (upper bound − κ) over the certified rows.
+    pub fn max_certificate_gap(&self) -> f64 {
+        self.sweep
+            .iter()
+            .map(|r| r.certificate_gap)
+            .filter(|g| g.is_finite())
+            .fold(0.0f64, f64::max)
+    }
+
+    /// Reads what [`Results::write`] wrote.
+    pub fn read(dir: &std::path::Path) -> Result<Self> {
+        use sam_results::{read_csv, read_json};
+        Ok(Self {
+            sweep: read_csv(&dir.join("sweep.csv"))?,
+            verdicts: read_csv(&dir.join("verdicts.csv"))?,
+            cost: read_csv(&dir.join("cost.csv"))?,
+            meta: read_json(&dir.join("meta.json"))?,
+        })
+    }
+}
+
+/// One (point, ρ) row of the sweep, flattened for CSV.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Objective name.
+    pub objective: String,
+    /// Point label.
+    pub label: String,
+    /// The point, as "x1;x2;…".
+    pub point: String,
+    /// ρ.
+    pub rho: f64,
+    /// Exact κ_ρ.
+    pub exact: f64,
+    /// ρ‖g‖ (Example 1).
+    pub first_order: f64,
+    /// Exact maximum of the quadratic model over the ball.
+    pub second_order: f64,
+    /// ρ²λ₁ (Example 2 as the review states it).
+    pub rho2_lambda_max: f64,
+    /// λ₁.
+    pub lambda_max: f64,
+    /// ‖g‖.
+    pub grad_norm: f64,
+    /// ‖argmax − ρg/‖g‖‖/ρ.
+    pub argmax_dist_first_order: f64,
+    /// Certificate gap (NaN when not certified).
+    pub certificate_gap: f64,
+    /// ‖∇f(θ+ê) − ∇f(θ) − Hê‖ with ê = ρg/‖g‖ (Eq. 5's residual; NaN when g = 0).
+    pub eq5_residual: f64,
+}
+
+/// A fitted log-log slope or limit, per point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Objective.
+    pub objective: String,
+    /// Point label.
+    pub label: String,
+    /// What was fitted.
+    pub quantity: String,
+    /// The fitted value.
+    pub value: f64,
+    /// What the review's claim implies.
+    pub review: f64,
+}
+
+fn eq5_residual(obj: &AnyObjective, x: &[f64], rho: f64) -> f64 {
+    let g = obj.gradient(x);
+    let n = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if n == 0.0 {
+        return f64::NAN;
+    }
+    let e: Vec<f64> = g.iter().map(|v| rho * v / n).collect();
+    let xp: Vec<f64> = x.iter().zip(&e).map(|(a, b)| a + b).collect();
+    let gp = obj.gradient(&xp);
+    let h = obj.hessian(x);
+    (0..x.len())
+        .map(|i| {
+            let he: f64 = (0..x.len()).map(|j| h[(i, j)] * e[j]).sum();
+            (gp[i] - g[i] - he).powi(2)
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Runs the sweep over [`default_points`] and the cost table.
+pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Results> {
+    let points = default_points();
+    let rhos = log_grid(1e-4, 1.0, cfg.per_decade)?;
+    progress(points.len() as u64, "sharpness sweep (points)");
+    let mut rows = Vec::new();
+    for p in &points {
+        for r in sweep(std::slice::from_ref(p), &rhos, &ExactOptions::default())? {
+            rows.push(Row {
+                objective: r.objective,
+                label: r.label,
+                point: p
+                    .point
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                rho: r.rho,
+                exact: r.exact,
+                first_order: r.first_order,
+                second_order: r.second_order,
+                rho2_lambda_max: r.rho2_lambda_max,
+                lambda_max: r.lambda_max,
+                grad_norm: r.grad_norm,
+                argmax_dist_first_order: r.argmax_dist_first_order,
+                certificate_gap: r.certificate_gap.unwrap_or(f64::NAN),
+                eq5_residual: eq5_residual(&p.objective, &p.point, r.rho),
+            });
+        }
+        progress(0, "");
+    }
+    let mut verdicts = Vec::new();
+    for p in &points {
+        let mine: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.objective == p.objective_name() && r.label == p.label)
+            .collect();
+        let small: Vec<&&Row> = mine.iter().filter(|r| r.rho <= 1e-2).collect();
+        let v = |quantity: &str, value: f64, review: f64| Verdict {
+            objective: p.objective_name(),
+            label: p.label.to_string(),
+            quantity: quantity.into(),
+            value,
+            review,
+        };
+        if mine.first().is_some_and(|r| r.grad_norm > 0.0) {
+            let err: Vec<(f64, f64)> = small
+                .iter()
+                .map(|r| (r.rho, (r.exact - r.first_order).abs()))
+                .collect();
+            verdicts.push(v(
+                "slope of |κ − ρ‖g‖| vs ρ (Example 1: error O(ρ²))",
+                log_log_slope(&err),
+                2.0,
+            ));
+            let res: Vec<(f64, f64)> = small.iter().map(|r| (r.rho, r.eq5_residual)).collect();
+            if matches!(p.objective, AnyObjective::Quadratic(_)) {
+                // ∇f is affine: Eq. 5 is exact and the residual is rounding error only.
+                let max = res.iter().map(|r| r.1).fold(0.0f64, f64::max);
+                verdicts.push(v(
+                    "largest Eq. 5 residual (quadratic: exact up to rounding)",
+                    max,
+                    0.0,
+                ));
+            } else {
+                verdicts.push(v(
+                    "slope of Eq. 5 residual vs ρ (O(ρ²))",
+                    log_log_slope(&res),
+                    2.0,
+                ));
+            }
+        } else if mine.first().is_some_and(|r| r.lambda_max > 0.0) {
+            let smallest = mine
+                .iter()
+                .min_by(|a, b| a.rho.total_cmp(&b.rho))
+                .expect("rows");
+            verdicts.push(v(
+                "κ/(ρ²λ₁) at the smallest ρ (Example 2 says 1)",
+                smallest.exact / smallest.rho2_lambda_max,
+                1.0,
+            ));
+        }
+    }
+    let psd = Quadratic::new(vec![2.0, 0.0, 0.0, 10.0], vec![0.0, 0.0])?;
+    let cases = [
+        (AnyObjective::Fig2(Fig2), vec![2.0, 1.0]),
+        (AnyObjective::Quadratic(psd), vec![1.0, 1.0]),
+        (
+            AnyObjective::Rosenbrock(Rosenbrock::new(3)),
+            vec![-0.5, 0.5, 1.5],
+        ),
+        (
+            AnyObjective::Rosenbrock(Rosenbrock::new(10)),
+            (0..10).map(|i| 0.1 * i as f64 - 0.3).collect(),
+        ),
+    ];
+    progress(cases.len() as u64, "sharpness cost table");
+    let mut cost: Vec<CostRow> = Vec::new();
+    for (obj, at) in &cases {
+        cost.extend(cost_table(obj, at, COST_RHO, cfg.cost_repeats)?);
+        progress(0, "");
+    }
+    let meta = sam_results::Meta::new(
+        NAME,
+        Some(ExactOptions::default().seed),
+        quick,
+        &serde_json::json!({
+                "rhos": rhos,
+                "points": points.iter().map(|p| serde_json::json!({
+                    "objective": p.objective_name(), "label": p.label, "point": p.point, "note": p.note
+                })).collect::<Vec<_>>(),
+                "exact_options": ExactOptions::default(),
+                "cost_rho": COST_RHO,
+        }),
+    )?;
+    Ok(Results {
+        sweep: rows,
+        verdicts,
+        cost,
+        meta,
+    })
+}
+
+impl ExperimentPoint {
+    fn objective_name(&self) -> String {
+        self.objective.name()
     }
 }

@@ -1,10 +1,10 @@
 //! Times the sharpness estimators per call and prints JSON (mean/median seconds, evaluations).
 //!
-//! `cargo run --release -p sam-sharpness --bin sharpness-bench -- --objective rosenbrock --dim 10`
+//! `cargo run --release -p sam-experiments --bin sharpness-bench -- --objective rosenbrock --dim 10`
 
 use clap::Parser;
+use sam_experiments::sharpness::cost_table;
 use sam_objectives::{by_name, Objective, Quadratic};
-use sam_sharpness::experiment::cost_table;
 
 /// Per-call cost of each sharpness estimator, as JSON on stdout.
 #[derive(Parser, Debug)]
