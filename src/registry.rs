@@ -116,14 +116,9 @@ static REGISTRY: [Experiment; 6] = [
     Experiment {
         name: "convergence",
         aliases: &[],
-        run: |p, c| crate::pipeline::convergence::run(p, c.quick, c.progress),
-        draw: crate::pipeline::convergence::draw,
-        sections: |p| {
-            Ok(vec![(
-                crate::pipeline::convergence::REPORT,
-                crate::pipeline::convergence::sections(p)?,
-            )])
-        },
+        run: convergence::run,
+        draw: convergence::draw,
+        sections: convergence::sections,
     },
     Experiment {
         name: "pacbayes",
@@ -265,6 +260,39 @@ mod sharpness {
         Ok(vec![(
             sam_report::sharpness::REPORT,
             sam_report::sharpness::sections(&r),
+        )])
+    }
+}
+
+/// Theorem 2, its T = 1 counterexample and the constant-ρ floor:
+/// `sam_experiments::convergence`, `sam_figures::convergence`, `sam_report::convergence`.
+mod convergence {
+    use super::{Context, Paths, ReportSections, Result};
+    use sam_experiments::convergence::{self as exp, Config, Results};
+
+    pub fn run(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            Config::quick()
+        } else {
+            Config::full()
+        };
+        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw(p: &Paths) -> Result<()> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        let fig = |name: &str| p.figures.join(name);
+        sam_figures::convergence::convergence_theorem2(&fig("convergence_theorem2.svg"), &r)?;
+        sam_figures::convergence::convergence_floor(&fig("convergence_floor.svg"), &r)?;
+        Ok(())
+    }
+
+    pub fn sections(p: &Paths) -> Result<ReportSections> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        Ok(vec![(
+            sam_report::convergence::REPORT,
+            sam_report::convergence::sections(&r),
         )])
     }
 }

@@ -4,7 +4,6 @@
 //! SVG) and `sections` (results → the generated parts of its report). `draw` and `sections` only
 //! read result files, so the committed report can be checked against the committed results.
 
-pub mod convergence;
 pub mod mnist;
 pub mod pacbayes;
 

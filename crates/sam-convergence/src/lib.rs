@@ -23,7 +23,6 @@
 //!   and friends: constant-ρ normalized SAM on λw²/2 settles into the 2-cycle ±w* with
 //!   w* = ηλρ/(2 − ηλ) for 0 < ηλ < 2; decaying ρ removes the floor; unnormalized SAM is
 //!   wₜ = (1 − ηλ(1 + ρλ))ᵗ. Derivation in the `floor` module docs.
-//! - [`floor_sweep`]: tidy rows for the floor figure.
 //!
 //! ```
 //! use sam_convergence::{floor_closed_form, quadratic_floor};
@@ -72,13 +71,11 @@
 //! T. Ren et al., arXiv:2210.05177, 2022.
 
 mod error;
-mod experiment;
 mod floor;
 mod problem;
 mod theorem2;
 
 pub use error::{ConvergenceError, Result};
-pub use experiment::{floor_sweep, FloorKind, FloorRow, FloorSweepConfig};
 pub use floor::{
     decaying_floor_approx, floor_closed_form, floor_settling_steps, quadratic_floor,
     quadratic_floor_with, unnormalized_converges, unnormalized_floor_closed_form, window_len,

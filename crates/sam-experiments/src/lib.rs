@@ -15,6 +15,7 @@
 //! assert_eq!(gd.last(), sam.last()); // rho = 0: SAM is GD
 //! ```
 
+pub mod convergence;
 pub mod sharpness;
 pub mod toy;
 
@@ -35,6 +36,9 @@ pub enum ExperimentError {
     /// Writing or reading results.
     #[error(transparent)]
     Results(#[from] sam_results::ResultsError),
+    /// A convergence experiment failed (bad setting or divergence).
+    #[error(transparent)]
+    Convergence(#[from] sam_convergence::ConvergenceError),
     /// Sharpness estimation failed.
     #[error(transparent)]
     Sharpness(#[from] sam_sharpness::SharpnessError),

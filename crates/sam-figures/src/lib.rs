@@ -18,6 +18,7 @@
 //! ```
 
 mod chart;
+pub mod convergence;
 mod heatmap;
 pub mod sharpness;
 pub mod toy;

@@ -19,6 +19,7 @@
 //! assert_eq!(out, "intro\n<!-- BEGIN GENERATED t -->\nnew\n<!-- END GENERATED t -->\nend\n");
 //! ```
 
+pub mod convergence;
 pub mod sharpness;
 pub mod toy;
 
