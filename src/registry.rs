@@ -123,14 +123,9 @@ static REGISTRY: [Experiment; 6] = [
     Experiment {
         name: "pacbayes",
         aliases: &[],
-        run: |p, c| crate::pipeline::pacbayes::run(p, c.quick, c.progress),
-        draw: crate::pipeline::pacbayes::draw,
-        sections: |p| {
-            Ok(vec![(
-                crate::pipeline::pacbayes::REPORT,
-                crate::pipeline::pacbayes::sections(p)?,
-            )])
-        },
+        run: pacbayes::run,
+        draw: pacbayes::draw,
+        sections: pacbayes::sections,
     },
     Experiment {
         name: "mnist",
@@ -293,6 +288,42 @@ mod convergence {
         Ok(vec![(
             sam_report::convergence::REPORT,
             sam_report::convergence::sections(&r),
+        )])
+    }
+}
+
+/// Theorem 1, Lemma 1 and the kl-inverse in closed form: `sam_experiments::pacbayes`,
+/// `sam_figures::pacbayes`, `sam_report::pacbayes`.
+mod pacbayes {
+    use super::{Context, Paths, ReportSections, Result};
+    use sam_experiments::pacbayes::{self as exp, Config, Results};
+
+    pub fn run(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            Config::quick()
+        } else {
+            Config::default()
+        };
+        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw(p: &Paths) -> Result<()> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        sam_figures::pacbayes::pacbayes_complexity_vs_n(
+            &p.figures.join("pacbayes_complexity_vs_n.svg"),
+            &r.cfg,
+            &r.complexity,
+            &r.lemma1,
+        )?;
+        Ok(())
+    }
+
+    pub fn sections(p: &Paths) -> Result<ReportSections> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        Ok(vec![(
+            sam_report::pacbayes::REPORT,
+            sam_report::pacbayes::sections(&r),
         )])
     }
 }

@@ -5,8 +5,8 @@
 //! With `--json` the answer is one JSON object on stdout (DESIGN.md): `{"complexity": ...}`,
 //! `{"p": ...}` or `{"kl": ...}`, printed with full precision (the f64 round-trips).
 
-use crate::pipeline::pacbayes::{init_theta_norm, param_count, MNIST_LAYERS};
 use anyhow::{bail, Result};
+use sam_experiments::pacbayes::{init_theta_norm, param_count, MNIST_LAYERS};
 use serde_json::json;
 
 #[derive(clap::Args)]

@@ -5,6 +5,5 @@
 //! read result files, so the committed report can be checked against the committed results.
 
 pub mod mnist;
-pub mod pacbayes;
 
 pub use crate::registry::{update_report, Paths};

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod convergence;
+pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
 
@@ -39,6 +40,9 @@ pub enum ExperimentError {
     /// A convergence experiment failed (bad setting or divergence).
     #[error(transparent)]
     Convergence(#[from] sam_convergence::ConvergenceError),
+    /// A PAC-Bayes computation failed.
+    #[error(transparent)]
+    PacBayes(#[from] sam_pacbayes::PacBayesError),
     /// Sharpness estimation failed.
     #[error(transparent)]
     Sharpness(#[from] sam_sharpness::SharpnessError),

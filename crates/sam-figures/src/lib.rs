@@ -20,6 +20,7 @@
 mod chart;
 pub mod convergence;
 mod heatmap;
+pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
 

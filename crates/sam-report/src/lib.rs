@@ -20,6 +20,7 @@
 //! ```
 
 pub mod convergence;
+pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
 
