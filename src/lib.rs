@@ -15,7 +15,6 @@ pub use sam_results as results;
 pub use sam_sharpness as sharpness;
 
 pub mod cli;
-pub mod pipeline;
 pub mod registry;
 
 /// κ_ρ at `x` (Definition 1): the exact global maximum of f(x+e) − f(x) over ‖e‖ ≤ ρ, from

@@ -130,17 +130,9 @@ static REGISTRY: [Experiment; 6] = [
     Experiment {
         name: "mnist",
         aliases: &["fig3", "fig4", "fig5"],
-        run: |p, c| crate::pipeline::mnist::run(p, c.root, c.quick, c.progress),
-        draw: crate::pipeline::mnist::draw,
-        sections: |p| {
-            use crate::pipeline::mnist;
-            let mut main = mnist::sections(p)?;
-            main.extend(mnist::speed_section(p)?);
-            Ok(vec![
-                (mnist::REPORT, main),
-                (mnist::PACBAYES_REPORT, mnist::pacbayes_sections(p)?),
-            ])
-        },
+        run: mnist::run,
+        draw: mnist::draw,
+        sections: mnist::sections,
     },
 ];
 
@@ -325,5 +317,53 @@ mod pacbayes {
             sam_report::pacbayes::REPORT,
             sam_report::pacbayes::sections(&r),
         )])
+    }
+}
+
+/// Figures 3–5, the sweep, the analysis of the best networks and their certificates:
+/// `sam_experiments::mnist`, `sam_figures::mnist`, `sam_report::mnist`.
+mod mnist {
+    use super::{Context, Paths, ReportSections, Result};
+    use sam_experiments::mnist::{self as exp, Config, Results};
+
+    pub fn run(p: &Paths, c: &Context) -> Result<()> {
+        let cfg = if c.quick {
+            Config::quick()
+        } else {
+            Config::full()
+        };
+        exp::run(&cfg, c.root, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
+        Ok(())
+    }
+
+    pub fn draw(p: &Paths) -> Result<()> {
+        let r = Results::read(&p.results_of(exp::NAME))?;
+        let fig = |name: &str| p.figures.join(name);
+        let (s, c, st) = (&r.summary, &r.curves, &r.epoch_stats);
+        sam_figures::mnist::fig3_train_loss(&fig("fig3_train_loss.svg"), s, c, st)?;
+        sam_figures::mnist::fig4_test_loss(&fig("fig4_test_loss.svg"), s, c, st)?;
+        sam_figures::mnist::fig5_gap(&fig("fig5_gap.svg"), s, c, st)?;
+        sam_figures::mnist::mnist_sweep(&fig("mnist_sweep.svg"), &r.sweep)?;
+        Ok(())
+    }
+
+    pub fn sections(p: &Paths) -> Result<ReportSections> {
+        let dir = p.results_of(exp::NAME);
+        let r = Results::read(&dir)?;
+        let bench_path = dir.join("bench.json");
+        let bench: Option<serde_json::Value> = if bench_path.exists() {
+            Some(sam_results::read_json(&bench_path)?)
+        } else {
+            None
+        };
+        let mut main = sam_report::mnist::sections(&r)?;
+        main.extend(sam_report::mnist::speed_section(bench.as_ref()));
+        Ok(vec![
+            (sam_report::mnist::REPORT, main),
+            (
+                sam_report::pacbayes::REPORT,
+                sam_report::mnist::pacbayes_sections(&r),
+            ),
+        ])
     }
 }

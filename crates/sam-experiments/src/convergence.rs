@@ -155,7 +155,7 @@ pub fn floor_sweep(cfg: &FloorSweepConfig) -> Result<Vec<FloorRow>> {
 /// (at N = 10⁴ it underflows to exactly 0 and vanishes from a log axis).
 const SHORT_STEPS: usize = 50;
 
-/// Everything one pipeline run computes (written to `meta.json`).
+/// Everything one run of the experiment computes (written to `meta.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// The Theorem 2 Monte Carlo check (full run: `Theorem2Config::default()`, which is also

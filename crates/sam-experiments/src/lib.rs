@@ -1,11 +1,22 @@
 //! # sam-experiments
 //!
-//! One job: run the review's experiments. Each module has a `Config` whose defaults are the
-//! paper's settings (or, where the paper is silent, the documented choice made here), and turns it
-//! into plain result rows that `sam-results` writes and `sam-figures`/`sam-report` present.
+//! One job: run the review's experiments (`paper/sam-review.txt`). Each experiment is one module
+//! with a `Config` whose defaults are the paper's settings (or, where the paper is silent, the
+//! documented choice made here), a `run(&Config, quick, progress) -> Results` that computes every
+//! result row **and its verdict rows** (whether a claim of the review holds is decided here, with
+//! the experiment, never by the report), and `Results::write` / `Results::read` for
+//! `results/<NAME>/`. `sam-figures` and `sam-report` present the rows and compute nothing.
 //!
-//! - [`toy`]: GD vs SAM on the 1-D landscape of Figure 1 (section 2.1.1) and on
-//!   f(x,y) = (x−1)²y² of Figure 2 (section 2.3.1).
+//! - [`toy::fig1`]: GD vs SAM on the 1-D landscape of Figure 1 (section 2.1.1);
+//!   [`toy::fig2`]: on f(x,y) = (x−1)²y² of Figure 2 (section 2.3.1). Both through
+//!   `sam-optim`'s one run loop ([`toy::run_pair_with`] takes any SAM-family member).
+//! - [`sharpness`]: exact κ_ρ (Definition 1) against the first-order estimate (Example 1), the
+//!   second-order one and ρ²λ₁ (Example 2), Eq. (5)'s residual, and the estimators' cost.
+//! - [`convergence`]: Theorem 2 / Eq. (6) (section 3.2) by Monte Carlo, its T = 1 counterexample,
+//!   and the constant-ρ floor sweep.
+//! - [`pacbayes`]: Theorem 1's complexity term, Lemma 1, kl-inverse vs Pinsker (section 2.2).
+//! - [`mnist`]: Figures 3–5 (section 2.3.2): the sweep, the 5-seed protocol, the analysis of the
+//!   best networks and their PAC-Bayes certificates.
 //!
 //! ```
 //! use sam_experiments::toy::{run_pair, ToySettings};
@@ -16,6 +27,7 @@
 //! ```
 
 pub mod convergence;
+pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
@@ -40,6 +52,9 @@ pub enum ExperimentError {
     /// A convergence experiment failed (bad setting or divergence).
     #[error(transparent)]
     Convergence(#[from] sam_convergence::ConvergenceError),
+    /// MNIST data or training failed.
+    #[error(transparent)]
+    Mnist(#[from] sam_mnist::MnistError),
     /// A PAC-Bayes computation failed.
     #[error(transparent)]
     PacBayes(#[from] sam_pacbayes::PacBayesError),

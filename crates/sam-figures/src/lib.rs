@@ -7,6 +7,11 @@
 //! with a legend, and shaded bands (mean ± std, confidence intervals). [`Heatmap`] draws a
 //! banded (filled-contour) map with overlays.
 //!
+//! Above them, one module per report with **one public function per figure file** (rows → SVG;
+//! each has a test that renders tiny rows): [`toy`] (Figures 1–2), [`sharpness`], [`mnist`]
+//! (Figures 3–5 and the sweep), [`pacbayes`], [`convergence`]. The rows are the types of the
+//! matching `sam-experiments` module, read back from `results/`.
+//!
 //! ```
 //! use sam_figures::{LineChart, Series};
 //! let dir = tempfile::tempdir().unwrap();
@@ -20,6 +25,7 @@
 mod chart;
 pub mod convergence;
 mod heatmap;
+pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;

@@ -16,6 +16,11 @@ pub trait Objective {
 pub trait Gradient: Objective {
     /// ∇f(x) as a new vector.
     fn gradient(&self, x: &[f64]) -> Vec<f64>;
+    /// f(x) and ∇f(x) together; objectives where one pass gives both (a network's forward and
+    /// backward pass) override this.
+    fn value_and_gradient(&self, x: &[f64]) -> (f64, Vec<f64>) {
+        (self.value(x), self.gradient(x))
+    }
 }
 
 /// The dense Hessian ∇²f(x), for small d.

@@ -13,6 +13,11 @@
 //! part is a function of `results/`, a test can regenerate a report in memory and fail when the
 //! committed file differs ([`fill`] then compare).
 //!
+//! One module per report turns the result rows of its experiment into those sections:
+//! [`toy`] (`01-toy-landscapes.md`), [`sharpness`] (`02`), [`mnist`] (`03`, and the
+//! `pacbayes-mnist` section of `04`), [`pacbayes`] (`04`), [`convergence`] (`05`). They format;
+//! every verdict they print was computed by the experiment.
+//!
 //! ```
 //! let md = "intro\n<!-- BEGIN GENERATED t -->\nold\n<!-- END GENERATED t -->\nend\n";
 //! let out = sam_report::fill(md, &[("t", "new".to_string())]).unwrap();
@@ -20,6 +25,7 @@
 //! ```
 
 pub mod convergence;
+pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;

@@ -15,7 +15,7 @@ fn n_cell(n: Option<u64>) -> String {
     }
 }
 
-/// The generated sections of the report (all but `pacbayes-mnist`, which the MNIST pipeline
+/// The generated sections of the report (all but `pacbayes-mnist`, which the MNIST experiment
 /// fills once the trained networks exist).
 pub fn sections(r: &Results) -> Vec<Section> {
     let cfg = &r.cfg;

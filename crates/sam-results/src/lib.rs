@@ -5,6 +5,10 @@
 //! to a temporary file in the same folder and is then renamed, so a failed run never leaves a
 //! partial file behind.
 //!
+//! It also holds the few helpers every experiment shares, once: [`Meta::new`] (run metadata),
+//! [`mean_std`] (mean ± sample std), [`log_log_slope`] (least-squares slope of ln y on ln x) and
+//! [`num`] (significant-digit formatting for titles and tables).
+//!
 //! ```
 //! use serde::{Deserialize, Serialize};
 //! #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -143,6 +147,23 @@ pub fn log_log_slope(pts: &[(f64, f64)]) -> f64 {
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     sxy / sxx
+}
+
+/// Mean and sample standard deviation (n − 1; 0 for a single value) of `v`.
+///
+/// ```
+/// let (m, s) = sam_results::mean_std(&[1.0, 2.0, 3.0]);
+/// assert_eq!((m, s), (2.0, 1.0));
+/// ```
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, s)
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).

@@ -289,3 +289,26 @@ pub fn projected_ascent_lower_bound(
         })
     }
 }
+
+/// [`projected_ascent_lower_bound`] on an objective, through its one-pass value and gradient.
+///
+/// ```
+/// use sam_objectives::Quadratic;
+/// // f(t) = t'At/2 with A = diag(-1, 4) at 0: the maximum over the unit ball is 2, along y.
+/// let q = Quadratic::new(vec![-1.0, 0.0, 0.0, 4.0], vec![0.0, 0.0]).unwrap();
+/// let lb = sam_sharpness::projected_ascent_lower_bound_at(&q, &[0.0, 0.0], 1.0, 50).unwrap();
+/// assert!(lb.value <= 2.0 + 1e-12);
+/// ```
+pub fn projected_ascent_lower_bound_at<F: sam_objectives::Gradient + ?Sized>(
+    f: &F,
+    theta: &[f64],
+    rho: f64,
+    steps: usize,
+) -> Result<LowerBound> {
+    let mut vg = |x: &[f64], g: &mut [f64]| -> f64 {
+        let (v, gr) = f.value_and_gradient(x);
+        g.copy_from_slice(&gr);
+        v
+    };
+    projected_ascent_lower_bound(&mut vg, theta, rho, steps)
+}

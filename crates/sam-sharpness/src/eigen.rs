@@ -260,3 +260,39 @@ pub fn hutchinson_trace(hvp: Hvp<'_>, d: usize, probes: usize, seed: u64) -> Res
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
+
+/// [`lanczos`] on the Hessian of `f` at `x`, through its Hessian-vector product.
+///
+/// ```
+/// use sam_objectives::Quadratic;
+/// let q = Quadratic::new(vec![2.0, 0.0, 0.0, 5.0], vec![0.0, 0.0]).unwrap();
+/// let e = sam_sharpness::lanczos_at(&q, &[1.0, 1.0], 2, 0).unwrap();
+/// assert!((e.lambda_max - 5.0).abs() < 1e-9);
+/// ```
+pub fn lanczos_at<F: sam_objectives::HessianVectorProduct + ?Sized>(
+    f: &F,
+    x: &[f64],
+    k: usize,
+    seed: u64,
+) -> Result<LanczosEstimate> {
+    let mut hvp = |v: &[f64], out: &mut [f64]| out.copy_from_slice(&f.hvp(x, v));
+    lanczos(&mut hvp, f.dim(), k, seed)
+}
+
+/// [`hutchinson_trace`] of the Hessian of `f` at `x`, through its Hessian-vector product.
+///
+/// ```
+/// use sam_objectives::Quadratic;
+/// let q = Quadratic::new(vec![2.0, 0.0, 0.0, 5.0], vec![0.0, 0.0]).unwrap();
+/// let t = sam_sharpness::hutchinson_trace_at(&q, &[0.0, 0.0], 10, 0).unwrap();
+/// assert!((t.mean - 7.0).abs() < 1e-9); // Rademacher probes are exact on a diagonal H
+/// ```
+pub fn hutchinson_trace_at<F: sam_objectives::HessianVectorProduct + ?Sized>(
+    f: &F,
+    x: &[f64],
+    probes: usize,
+    seed: u64,
+) -> Result<TraceEstimate> {
+    let mut hvp = |v: &[f64], out: &mut [f64]| out.copy_from_slice(&f.hvp(x, v));
+    hutchinson_trace(&mut hvp, f.dim(), probes, seed)
+}

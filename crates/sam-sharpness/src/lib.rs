@@ -40,9 +40,10 @@ mod exact;
 mod report;
 mod trs;
 
-pub use ascent::{projected_ascent_lower_bound, LowerBound};
+pub use ascent::{projected_ascent_lower_bound, projected_ascent_lower_bound_at, LowerBound};
 pub use eigen::{
-    hutchinson_trace, lambda_max_dense, lanczos, EigenPair, Hvp, LanczosEstimate, TraceEstimate,
+    hutchinson_trace, hutchinson_trace_at, lambda_max_dense, lanczos, lanczos_at, EigenPair, Hvp,
+    LanczosEstimate, TraceEstimate,
 };
 pub use error::{Result, SharpnessError};
 pub use exact::{exact, exact_uncertified, ExactOptions, ExactSharpness};

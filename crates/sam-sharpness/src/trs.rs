@@ -261,10 +261,5 @@ pub(crate) fn trs_with_eigen(
     finish(t, e, false)
 }
 
-pub(crate) fn norm(v: &[f64]) -> f64 {
-    let scale = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if scale == 0.0 || !scale.is_finite() {
-        return scale;
-    }
-    scale * v.iter().map(|x| (x / scale).powi(2)).sum::<f64>().sqrt()
-}
+/// The Euclidean norm (overflow-safe), defined once in `sam-optim`.
+pub(crate) use sam_optim::norm;

@@ -1,0 +1,387 @@
+//! The generated sections of `03-mnist.md` (Figures 3–5: claims, summary, sweep, sharpness,
+//! speed) and the `pacbayes-mnist` section of `04-pac-bayes.md`. The verdicts come from
+//! [`sam_experiments::mnist::Verdicts`]; this module only words them.
+
+use crate::{num, table, Section};
+use sam_experiments::mnist::{Results, OPTIMIZERS};
+use sam_experiments::ExperimentError;
+use sam_mnist::model::SIZES;
+
+/// The report file.
+pub const REPORT: &str = "03-mnist.md";
+
+fn pm(m: f64, s: f64) -> String {
+    format!("{} ± {}", num(m, 4), num(s, 2))
+}
+
+/// The generated sections of `03-mnist.md`.
+pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
+    let (summary, sweep, analysis, reference, v) =
+        (&r.summary, &r.sweep, &r.analysis, &r.reference, &r.verdicts);
+    let (sgd, adam, sam) = (
+        r.summary_of("sgd")?,
+        r.summary_of("adam")?,
+        r.summary_of("sam")?,
+    );
+    let ratio = v.gap_ratio;
+    let sensitivity = v.gap_ratio_sweep.as_ref().map(|s| {
+        format!(
+            "; seed 0 with SGD at its best sweep lr ({}): {} / {} = {:.0}%",
+            s.sgd_lr,
+            num(s.sam_gap, 4),
+            num(s.sgd_gap, 4),
+            100.0 * s.ratio
+        )
+    });
+    let claims = table(
+        &["review's claim", "measured (mean ± std over seeds)", "verdict"],
+        &[
+            vec![
+                "SAM's generalization gap is about 80% of SGD's".into(),
+                format!("gap SAM {} / SGD {} = {:.0}% (best runs: {:.0}%){}", pm(sam.gap_mean, sam.gap_std), pm(sgd.gap_mean, sgd.gap_std), 100.0 * ratio, 100.0 * v.gap_ratio_best, sensitivity.as_deref().unwrap_or("")),
+                v.gap_claim.clone(),
+            ],
+            vec![
+                "SAM significantly outperforms SGD on test loss".into(),
+                format!("test loss SAM {} vs SGD {}", pm(sam.test_loss_mean, sam.test_loss_std), pm(sgd.test_loss_mean, sgd.test_loss_std)),
+                v.sam_beats_sgd_test_loss.clone(),
+            ],
+            vec![
+                "Adam beats SAM (test loss; \"SAM has no advantages compared to ADAM\")".into(),
+                format!("test loss Adam {} vs SAM {}; test accuracy Adam {} vs SAM {}", pm(adam.test_loss_mean, adam.test_loss_std), pm(sam.test_loss_mean, sam.test_loss_std), pm(adam.test_acc_mean, adam.test_acc_std), pm(sam.test_acc_mean, sam.test_acc_std)),
+                format!(
+                    "on test loss: {}; on accuracy: {}",
+                    v.adam_beats_sam_test_loss, v.adam_beats_sam_test_acc
+                ),
+            ],
+            vec![
+                "Adam reaches a better training loss; SAM's is similar to SGD's".into(),
+                format!("final train loss SGD {}, Adam {}, SAM {}", num(sgd.train_loss_mean, 3), num(adam.train_loss_mean, 3), num(sam.train_loss_mean, 3)),
+                format!(
+                    "{}; SAM similar to SGD (within ×2): {}",
+                    if v.adam_lowest_train_loss { "Adam lowest: holds" } else { "Adam not lowest: does not hold" },
+                    if v.sam_train_loss_similar_to_sgd { "holds".to_string() } else { format!("does not hold (SAM's is {} × SGD's)", num(v.train_loss_ratio, 3)) }
+                ),
+            ],
+            vec![
+                "SAM is slower in CPU time per epoch (two gradients per step)".into(),
+                format!("CPU s per epoch: SAM {} vs SGD {} (×{:.2}); whole run (same 15000 gradient evaluations): SAM {} s vs SGD {} s", num(sam.cpu_s_per_epoch, 3), num(sgd.cpu_s_per_epoch, 3), v.cpu_per_epoch_ratio, num(sam.cpu_s_total, 3), num(sgd.cpu_s_total, 3)),
+                if v.sam_slower_per_epoch { "holds".into() } else { "does not hold".into() },
+            ],
+        ],
+    );
+    let summary_md = table(
+        &[
+            "optimizer",
+            "lr",
+            "ρ",
+            "best seed",
+            "best: test loss / acc / gap",
+            "test loss",
+            "test accuracy",
+            "gap",
+            "JAX reference: test loss / acc / gap",
+        ],
+        &summary
+            .iter()
+            .map(|s| {
+                let r = reference.iter().find(|r| r.optimizer == s.optimizer);
+                vec![
+                    s.optimizer.to_uppercase(),
+                    format!("{}", s.lr),
+                    if s.optimizer == "sam" {
+                        format!("{}", s.rho)
+                    } else {
+                        "–".into()
+                    },
+                    s.best_seed.to_string(),
+                    format!(
+                        "{} / {} / {}",
+                        num(s.best_test_loss, 4),
+                        num(s.best_test_acc, 4),
+                        num(s.best_gap, 4)
+                    ),
+                    pm(s.test_loss_mean, s.test_loss_std),
+                    pm(s.test_acc_mean, s.test_acc_std),
+                    pm(s.gap_mean, s.gap_std),
+                    r.map_or("–".into(), |r| {
+                        format!(
+                            "{} / {} / {}",
+                            pm(r.test_loss_mean, r.test_loss_std),
+                            pm(r.test_acc_mean, r.test_acc_std),
+                            pm(r.gap_mean, r.gap_std)
+                        )
+                    }),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let agreement = v
+        .reference
+        .iter()
+        .map(|a| {
+            format!(
+                "- {}: mean test loss differs from JAX by {} ({:.1} combined seed standard deviations).",
+                a.optimizer.to_uppercase(),
+                num(a.difference, 3),
+                a.z
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let sweep_md = table(
+        &[
+            "optimizer",
+            "lr",
+            "ρ",
+            "epochs",
+            "final train loss",
+            "final test loss",
+            "test accuracy",
+            "gap",
+        ],
+        &sweep
+            .iter()
+            .map(|r| {
+                vec![
+                    r.optimizer.to_uppercase(),
+                    format!("{}", r.lr),
+                    if r.optimizer == "sam" {
+                        format!("{}", r.rho)
+                    } else {
+                        "–".into()
+                    },
+                    r.epochs.to_string(),
+                    num(r.row().train_loss, 4),
+                    num(r.row().test_loss, 4),
+                    num(r.row().test_acc, 4),
+                    num(r.row().gap, 4),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let best_of = |o: &str| {
+        v.sweep_best
+            .iter()
+            .find(|b| b.optimizer == o)
+            .map(|b| {
+                format!(
+                    "{} (lr {}{}, test loss {}; {})",
+                    o.to_uppercase(),
+                    b.lr,
+                    if o == "sam" {
+                        format!(", ρ {}", b.rho)
+                    } else {
+                        String::new()
+                    },
+                    num(b.test_loss, 4),
+                    b.position
+                )
+            })
+            .unwrap_or_default()
+    };
+    let sweep_md = format!(
+        "{sweep_md}\nLowest final test loss per optimizer in the sweep: {}; {}; {}.\n",
+        best_of("sgd"),
+        best_of("adam"),
+        best_of("sam")
+    );
+    let sharp_md = table(
+        &[
+            "optimizer (best seed)",
+            "λ_max (Lanczos)",
+            "trace (Hutchinson ± se)",
+            "ρ",
+            "κ_ρ lower bound",
+            "‖θ‖",
+            "‖θ − θ₀‖",
+            "test loss",
+            "gap",
+        ],
+        &analysis
+            .iter()
+            .map(|a| {
+                let s = summary.iter().find(|s| s.optimizer == a.optimizer);
+                vec![
+                    format!("{} ({})", a.optimizer.to_uppercase(), a.seed),
+                    num(a.lambda_max, 4),
+                    format!("{} ± {}", num(a.trace, 4), num(a.trace_se, 2)),
+                    format!("{}", a.rho),
+                    num(a.kappa_lower, 4),
+                    num(a.theta_norm, 4),
+                    num(a.dist_from_init, 4),
+                    num(a.test_loss, 4),
+                    s.map_or("–".into(), |s| num(s.best_gap, 4)),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(vec![
+        ("mnist-claims", claims),
+        ("mnist-summary", format!("{summary_md}\n{agreement}\n")),
+        ("mnist-sweep", sweep_md),
+        ("mnist-sharpness", sharp_md),
+    ])
+}
+
+/// The `pacbayes-mnist` section of `04-pac-bayes.md`, from `results/mnist/`.
+pub fn pacbayes_sections(r: &Results) -> Vec<Section> {
+    let (analysis, certs, cfg) = (&r.analysis, &r.certificates, &r.cfg);
+    let thm = table(
+        &[
+            "network",
+            "ρ",
+            "train 0-1 error",
+            "max over ρ-ball (lower bound)",
+            "Theorem 1 complexity",
+            "Theorem 1 RHS (≥)",
+            "n for < 1",
+            "n for < 0.1",
+            "test 0-1 error",
+        ],
+        &analysis
+            .iter()
+            .map(|a| {
+                vec![
+                    format!("{} (seed {})", a.optimizer.to_uppercase(), a.seed),
+                    format!("{}", a.rho),
+                    num(a.train_err, 3),
+                    num(a.perturbed_err_lower, 3),
+                    num(a.theorem1_complexity, 4),
+                    num(a.theorem1_rhs_lower, 4),
+                    a.n_for_complexity_1.to_string(),
+                    a.n_for_complexity_01.to_string(),
+                    num(a.test_err, 4),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let best: Vec<Vec<String>> = certs
+        .iter()
+        .filter(|c| c.best)
+        .map(|c| {
+            let test = analysis
+                .iter()
+                .find(|a| a.optimizer == c.optimizer)
+                .map_or(f64::NAN, |a| a.test_err);
+            vec![
+                c.optimizer.to_uppercase(),
+                num(c.sigma, 3),
+                num(c.stochastic_train_err, 4),
+                num(c.stochastic_train_err_upper, 4),
+                num(c.sigma_prior, 3),
+                num(c.kl, 4),
+                format!("**{}**", num(c.bound, 6)),
+                num(c.stochastic_test_err, 4),
+                num(test, 4),
+                if r.verdicts
+                    .certificates
+                    .iter()
+                    .any(|v| v.optimizer == c.optimizer && v.non_vacuous)
+                {
+                    "non-vacuous (below chance, 0.9)".into()
+                } else {
+                    "vacuous (≥ 0.9, the error of guessing)".into()
+                },
+            ]
+        })
+        .collect();
+    let certs_md = format!(
+        "Theorem 1 at the trained networks (d = {}, n = {}, δ = {}; the maximum of the 0-1 loss over the ρ-ball is bounded from below by projected ascent on the cross-entropy, so the RHS shown is itself a lower bound on Theorem 1's value):\n\n{thm}\nThe tightest certificate found (PAC-Bayes-kl; Q = N(θ, σ²I) with σ searched over {} values, P = N(θ₀, σ_P²I) at the initialisation with a union bound over {} values of σ_P; the stochastic training error is estimated from {} posterior samples and bounded by kl-inverse at confidence δ'/{} with δ' = {}; the certificate holds with probability ≥ 1 − δ − δ'):\n\n{}",
+        sam_mnist::model::n_params(&SIZES),
+        cfg.protocol.first().map_or(0, |c| c.train_size),
+        cfg.delta,
+        cfg.sigmas.len(),
+        cfg.sigma_priors.len(),
+        cfg.mc_samples,
+        cfg.sigmas.len(),
+        cfg.delta_mc,
+        table(
+            &["network", "σ", "stochastic train error (MC)", "its upper bound", "σ_P", "KL(Q‖P)", "certificate on true error", "stochastic test error (MC)", "test error of θ", "verdict"],
+            &best
+        )
+    );
+    vec![("pacbayes-mnist", certs_md)]
+}
+
+/// The `mnist-speed` section, from `results/mnist/bench.json` written by
+/// `scripts/bench-mnist-vs-jax.sh` (a timing on a quiet machine, not part of `figures`); `None`
+/// when there is no measurement yet.
+pub fn speed_section(bench: Option<&serde_json::Value>) -> Vec<Section> {
+    let Some(b) = bench else {
+        return vec![(
+            "mnist-speed",
+            "_No measurement yet: run `scripts/bench-mnist-vs-jax.sh` on a quiet machine._".into(),
+        )];
+    };
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let s = &b["samlab"];
+    let jax_runs = table(
+        &[
+            "optimizer",
+            "JAX complete run, seed 0 (s)",
+            "JAX compile (s, excluded)",
+        ],
+        &OPTIMIZERS
+            .iter()
+            .map(|o| {
+                vec![
+                    o.to_uppercase(),
+                    num(f(&b["jax_runs"][o]["wall_s"]), 3),
+                    num(f(&b["jax_runs"][o]["compile_s"]), 2),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let eval2 = &s["eval_pass"]["threads_2"];
+    let eval1 = &s["eval_pass"]["threads_1"];
+    let steps = table(
+        &[
+            "step (batch 10)",
+            "samlab min (µs)",
+            "JAX README (µs)",
+            "ratio JAX / samlab",
+        ],
+        &["sgd", "sam", "adam"]
+            .iter()
+            .map(|o| {
+                let st = &s["steps"][format!("{o}_step")];
+                vec![
+                    o.to_uppercase(),
+                    num(f(&st["min_us"]), 3),
+                    num(f(&st["jax_us"]), 3),
+                    num(f(&st["speedup_vs_jax"]), 3),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let text = format!(
+        "Measured side by side on this machine by `scripts/bench-mnist-vs-jax.sh` (load average after the run: {}). \
+The whole 15-run reproduction (5 seeds × SGD, Adam, SAM, with the per-epoch evaluations) takes **{} s** in samlab \
+(two worker threads; training loops and per-epoch evaluations scheduled apart, longest runs first; every row bit-identical \
+to a one-thread run), against **{} s** for the JAX reference run sequentially (5 × the sum of one complete run per \
+optimizer, timed in the same session): a speed-up of **×{}**. Target ×2: **{}**.\n\n{jax_runs}\n\
+One evaluation pass (1000 training + 10000 test images, {} GFLOP as a dense computation): {} ms on two threads, {} ms on \
+one. samlab skips the exactly-zero pixels ({} of them) of the first layer, so the FLOPs needed are {} GFLOP (the grouped \
+first-layer kernel does somewhat more: each group of 12 images works on the union of their pixels); measured against them \
+the two-thread pass runs at {} GFLOP/s, {} of the machine's nominal {} GFLOP/s fp32 peak (the dense-equivalent rate, \
+{} GFLOP/s, is {} × that peak, which only the skipping makes possible). \
+Per training step (training only, minimum over blocks of 100 steps, against the anchors README's quiet-machine numbers):\n\n{steps}",
+        b["machine"]["load_after"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+        num(f(&b["samlab_protocol_s"]), 3),
+        num(f(&b["jax_protocol_sequential_s"]), 3),
+        num(f(&b["protocol_speedup"]), 3),
+        if f(&b["protocol_speedup"]) >= 2.0 { "met" } else { "not met" },
+        num(f(&s["eval_dense_equivalent_gflop"]), 3),
+        num(f(&eval2["min_ms"]), 3),
+        num(f(&eval1["min_ms"]), 3),
+        num(f(&s["zero_pixel_fraction"]), 3),
+        num(f(&eval2["gflop_done"]), 3),
+        num(f(&eval2["gflops_done"]), 3),
+        num(f(&eval2["fraction_of_peak_done"]), 2),
+        num(f(&eval2["peak_gflops_used"]), 3),
+        num(f(&eval2["gflops_dense_equivalent"]), 3),
+        num(f(&eval2["fraction_of_peak_dense_equivalent"]), 2),
+    );
+    vec![("mnist-speed", text)]
+}
