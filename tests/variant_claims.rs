@@ -257,10 +257,11 @@ fn m_sharpness_with_m_equal_to_the_batch_is_sam_bit_for_bit() {
     let data = synthetic(20);
     let sets = SampleSets::new(&data, 20).unwrap();
     let sam = TrainConfig::new(Optimizer::Sam { rho: 0.2 }, 0.05, 2, 1, 5, 20, None).unwrap();
-    let m5 = TrainConfig {
+    let m5 = sam_params::ParamGuard::check(TrainConfig {
         m_sharpness: Some(5),
-        ..sam.clone()
-    };
+        ..sam.clone().into_inner()
+    })
+    .unwrap();
     let a = train_from(&sam, &sets, Params::init(&SIZES, 1), None, 1, |_| {}).unwrap();
     let b = train_from(&m5, &sets, Params::init(&SIZES, 1), None, 1, |_| {}).unwrap();
     assert_eq!(a.params, b.params);

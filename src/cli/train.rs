@@ -5,6 +5,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use sam_mnist::data::{load, LoadOptions};
 use sam_mnist::train::{train, Optimizer, TrainConfig};
+use sam_params::{Checked, ParamGuard};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -101,7 +102,7 @@ pub struct Summary {
 }
 
 /// Builds the validated configuration from the flags.
-pub fn config(a: &Args) -> Result<TrainConfig> {
+pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
     let optimizer = match a.optimizer {
         OptName::Sgd | OptName::Adam if a.rho.is_some() => {
             bail!("--rho applies to the SAM family (sam, usam, asam) only: drop it or use sam")
@@ -136,21 +137,20 @@ pub fn config(a: &Args) -> Result<TrainConfig> {
         bail!("--sam-eps applies to the normalised rules (--optimizer sam or asam) only: drop it")
     }
     let paper = TrainConfig::paper(optimizer, a.seed);
-    let mut c = TrainConfig::new(
-        optimizer,
-        a.lr.unwrap_or(paper.lr),
-        a.epochs.unwrap_or(paper.epochs),
-        a.seed,
-        a.batch_size,
-        a.train_size,
-        a.m_sharpness,
-    )?;
-    c.beta1 = a.beta1.unwrap_or(c.beta1);
-    c.beta2 = a.beta2.unwrap_or(c.beta2);
-    c.adam_eps = a.adam_eps.unwrap_or(c.adam_eps);
-    c.sam_eps = a.sam_eps.unwrap_or(c.sam_eps);
-    c.validate()?;
-    Ok(c)
+    let c = TrainConfig {
+        lr: a.lr.unwrap_or(paper.lr),
+        epochs: a.epochs.unwrap_or(paper.epochs),
+        batch_size: a.batch_size,
+        train_size: a.train_size,
+        m_sharpness: a.m_sharpness,
+        beta1: a.beta1.unwrap_or(paper.beta1),
+        beta2: a.beta2.unwrap_or(paper.beta2),
+        adam_eps: a.adam_eps.unwrap_or(paper.adam_eps),
+        sam_eps: a.sam_eps.unwrap_or(paper.sam_eps),
+        ..paper
+    };
+    // checked once, here; training takes the checked set as it is
+    Ok(c.check()?)
 }
 
 /// Fails early, before any training, when `path` cannot be written.
@@ -205,7 +205,7 @@ pub fn run(a: Args) -> Result<()> {
         .last()
         .context("a run has at least its epoch-0 row")?;
     let s = Summary {
-        config: cfg,
+        config: cfg.into_inner(),
         train_loss: last.train_loss,
         train_acc: last.train_acc,
         test_loss: last.test_loss,

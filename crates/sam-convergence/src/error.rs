@@ -3,16 +3,9 @@
 /// Errors of `sam-convergence`; messages name the offending value and what to do.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ConvergenceError {
-    /// A setting is out of its range.
-    #[error("{name} = {value} is invalid: {allowed}")]
-    Invalid {
-        /// Name of the setting.
-        name: &'static str,
-        /// Its value (as text, so vectors and integers fit too).
-        value: String,
-        /// The allowed range and what to do.
-        allowed: String,
-    },
+    /// A setting is out of its range (the workspace's one error shape).
+    #[error(transparent)]
+    Invalid(#[from] sam_params::Invalid),
     /// The optimizer or run loop failed (divergence, bad schedule value).
     #[error("optimizer run failed: {0}")]
     Optim(#[from] sam_optim::OptimError),
@@ -27,11 +20,7 @@ pub(crate) fn invalid(
     value: impl std::fmt::Display,
     allowed: impl Into<String>,
 ) -> ConvergenceError {
-    ConvergenceError::Invalid {
-        name,
-        value: value.to_string(),
-        allowed: allowed.into(),
-    }
+    ConvergenceError::Invalid(sam_params::Invalid::new(name, value, allowed))
 }
 
 /// Checks that `v` is finite and >= 0.

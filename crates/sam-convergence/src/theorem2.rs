@@ -229,28 +229,23 @@ pub fn log_grid(t_min: usize, t_max: usize, n: usize) -> Result<Vec<usize>> {
 /// assert!((loglog_slope(&t, &y).unwrap() + 0.5).abs() < 1e-12);
 /// ```
 pub fn loglog_slope(t: &[f64], y: &[f64]) -> Result<f64> {
-    if t.len() != y.len() || t.len() < 2 || t.iter().chain(y).any(|v| v.is_nan() || *v <= 0.0) {
+    if t.len() != y.len() || t.len() < 2 || t.iter().chain(y).any(|v| !v.is_finite() || *v <= 0.0) {
         return Err(invalid(
             "fit data",
             format!("{} t values, {} y values", t.len(), y.len()),
-            "need >= 2 pairs of positive numbers of equal count",
+            "need >= 2 pairs of finite positive numbers of equal count",
         ));
     }
-    let n = t.len() as f64;
-    let lx: Vec<f64> = t.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let mx = lx.iter().sum::<f64>() / n;
-    let my = ly.iter().sum::<f64>() / n;
-    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
-    if sxx == 0.0 {
+    if t.iter().all(|v| *v == t[0]) {
         return Err(invalid(
             "fit data",
             "all t equal",
             "need at least 2 distinct t",
         ));
     }
-    Ok(sxy / sxx)
+    // the one least-squares fit, shared by every experiment
+    let pts: Vec<(f64, f64)> = t.iter().copied().zip(y.iter().copied()).collect();
+    Ok(sam_results::log_log_slope(&pts))
 }
 
 /// One row of the contract: `{"t": T, "lhs": ..., "lhs_ci": [lo, hi], "rhs": ...}`.

@@ -101,9 +101,9 @@ pub struct FloorRow {
 /// ```
 pub fn floor_sweep(cfg: &FloorSweepConfig) -> Result<Vec<FloorRow>> {
     if cfg.rhos.is_empty() {
-        return Err(ExperimentError::Config(
-            "rhos = [] is invalid: give at least one radius, e.g. 0.05".into(),
-        ));
+        return Err(
+            sam_params::Invalid::new("rhos", "[]", "give at least one radius, e.g. 0.05").into(),
+        );
     }
     let mut rows = Vec::with_capacity(3 * cfg.rhos.len());
     for &rho in &cfg.rhos {

@@ -37,7 +37,10 @@ pub use toy::{fig1, fig2};
 /// Errors of the experiments; messages name the value and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
-    /// A bad setting.
+    /// A hyperparameter out of its range (the workspace's one error shape).
+    #[error(transparent)]
+    Invalid(#[from] sam_params::Invalid),
+    /// A bad setting that is not one value (a results file that does not parse, a mismatch).
     #[error("{0}")]
     Config(String),
     /// An optimizer error (including divergence with its step).

@@ -584,8 +584,13 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
             runs.len()
         ),
     );
+    // every run's hyperparameters, checked once here
+    let checked = unique
+        .iter()
+        .map(|c| sam_params::ParamGuard::check(c.clone()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let outs: Vec<sam_mnist::train::TrainOutcome> =
-        sam_mnist::train::run_many_with(&unique, &data, cfg.threads, &|_| progress(0, ""))
+        sam_mnist::train::run_many_with(&checked, &data, cfg.threads, &|_| progress(0, ""))
             .into_iter()
             .collect::<std::result::Result<_, _>>()?;
     // every config of the sweep and of the protocol is in `unique`, in the order of `outs`

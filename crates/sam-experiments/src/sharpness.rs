@@ -134,19 +134,19 @@ pub fn default_points() -> Vec<ExperimentPoint> {
 /// ```
 pub fn log_grid(lo: f64, hi: f64, per_decade: usize) -> Result<Vec<f64>> {
     if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
-        return Err(SharpnessError::Setting {
-            name: "rho grid lower end",
-            value: lo,
-            allowed: "need 0 < lo <= hi < infinity",
-        }
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "rho grid lower end",
+            lo,
+            "need 0 < lo <= hi < infinity",
+        ))
         .into());
     }
     if per_decade == 0 {
-        return Err(SharpnessError::Setting {
-            name: "per_decade",
-            value: 0.0,
-            allowed: "use at least 1 value per decade",
-        }
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "per_decade",
+            0.0,
+            "use at least 1 value per decade",
+        ))
         .into());
     }
     let decades = (hi / lo).log10();

@@ -341,19 +341,11 @@ pub fn render(path: &Path, size: (u32, u32), charts: &[LineChart]) -> Result<()>
     write_file(path, svg.as_bytes())
 }
 
-/// Writes bytes atomically (temporary file, then rename) so no partial figure is left behind.
+/// Writes bytes atomically (`sam_results::write_atomic`: temporary file, then rename) so no
+/// partial figure is left behind.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |e: std::io::Error| FigureError::Draw {
+    sam_results::write_atomic(path, bytes).map_err(|e| FigureError::Draw {
         path: path.display().to_string(),
         message: e.to_string(),
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(err)?;
-    }
-    let tmp = path.with_extension(format!("svg.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
     })
 }

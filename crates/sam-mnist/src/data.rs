@@ -9,7 +9,7 @@
 
 use crate::error::{MnistError, Result};
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Pixels per image (28 x 28).
@@ -423,20 +423,10 @@ pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
             });
         };
         let dest = dir.join(format!("{}.gz", spec.name));
-        let tmp = dir.join(format!(".{}.gz.part{}", spec.name, std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&gz)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &dest)
-        };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(MnistError::Io {
-                path: dest,
-                source: e,
-            });
-        }
+        sam_results::write_atomic(&dest, &gz).map_err(|e| MnistError::Io {
+            path: dest.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     }
     Ok(())
 }

@@ -90,16 +90,9 @@ pub enum MnistError {
     /// A data set given as raw vectors is inconsistent.
     #[error("invalid data: {0}")]
     InvalidData(String),
-    /// A hyperparameter is out of range.
-    #[error("invalid {name} = {value}: {expected}")]
-    InvalidConfig {
-        /// The hyperparameter.
-        name: &'static str,
-        /// Its value as given.
-        value: String,
-        /// What to pass instead.
-        expected: String,
-    },
+    /// A hyperparameter is out of range (the workspace's one error shape).
+    #[error(transparent)]
+    Invalid(#[from] sam_params::Invalid),
     /// A parameter or direction vector has the wrong shape.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -30,6 +30,7 @@ use sam_optim::{
     run_in_place, Fallible, Fused, Grad, GradientOracle, Hyper, OptimError, RunConfig, Schedule,
     TraceRow,
 };
+use sam_params::{Checked, ParamGuard};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::time::Instant;
@@ -151,7 +152,7 @@ impl TrainConfig {
         batch_size: usize,
         train_size: usize,
         m_sharpness: Option<usize>,
-    ) -> Result<Self> {
+    ) -> Result<Checked<Self>> {
         let c = TrainConfig {
             optimizer,
             lr,
@@ -165,113 +166,13 @@ impl TrainConfig {
             adam_eps: ADAM_EPS,
             sam_eps: SAM_EPS,
         };
-        c.validate()?;
-        Ok(c)
+        Ok(c.check()?)
     }
 
-    /// Checks every setting; the error names the value and what to pass.
+    /// Checks every setting once ([`sam_params::ParamGuard::check_ref`]); the error names the
+    /// value and what to pass.
     pub fn validate(&self) -> Result<()> {
-        let bad = |name, value: String, expected: &str| {
-            Err(MnistError::InvalidConfig {
-                name,
-                value,
-                expected: expected.to_string(),
-            })
-        };
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad(
-                "lr",
-                self.lr.to_string(),
-                "pass a finite learning rate > 0, e.g. --lr 0.01",
-            );
-        }
-        if let Some(rho) = self.optimizer.rho() {
-            if !(rho.is_finite() && rho >= 0.0) {
-                return bad(
-                    "rho",
-                    rho.to_string(),
-                    "pass a finite rho >= 0, e.g. --rho 0.2",
-                );
-            }
-        }
-        if let Optimizer::Asam { eta, .. } = self.optimizer {
-            if !(eta.is_finite() && eta >= 0.0) {
-                return bad(
-                    "asam_eta",
-                    eta.to_string(),
-                    "pass a finite ASAM eta >= 0 (default 0.01)",
-                );
-            }
-        }
-        // checked as the f32 values the kernels use (0.99999999 rounds to 1.0f32)
-        for (name, v, flag) in [
-            ("beta1", self.beta1, "--beta1"),
-            ("beta2", self.beta2, "--beta2"),
-        ] {
-            if !(0.0..1.0).contains(&(v as f32)) {
-                return bad(
-                    name,
-                    v.to_string(),
-                    &format!("pass {flag} in [0, 1) (default: 0.9 and 0.999)"),
-                );
-            }
-        }
-        for (name, v, flag, default) in [
-            ("adam_eps", self.adam_eps, "--adam-eps", "1e-8"),
-            ("sam_eps", self.sam_eps, "--sam-eps", "1e-12"),
-        ] {
-            if !((v as f32).is_finite() && v as f32 > 0.0) {
-                return bad(
-                    name,
-                    v.to_string(),
-                    &format!("pass a finite {flag} > 0 that does not round to 0 in f32 (default: {default})"),
-                );
-            }
-        }
-        if self.epochs == 0 {
-            return bad(
-                "epochs",
-                "0".into(),
-                "pass --epochs >= 1 (paper: 150, SAM 75)",
-            );
-        }
-        if self.train_size == 0 || self.train_size > 60000 {
-            return bad(
-                "train_size",
-                self.train_size.to_string(),
-                "pass --train-size between 1 and 60000 (paper: 1000)",
-            );
-        }
-        if self.batch_size == 0 || self.batch_size > self.train_size {
-            return bad(
-                "batch_size",
-                self.batch_size.to_string(),
-                &format!(
-                    "pass --batch-size between 1 and train_size = {} (paper: 10)",
-                    self.train_size
-                ),
-            );
-        }
-        if let Some(m) = self.m_sharpness {
-            if m == 0 || m > self.batch_size {
-                return bad(
-                    "m_sharpness",
-                    m.to_string(),
-                    &format!(
-                        "pass m between 1 and batch_size = {}, or none",
-                        self.batch_size
-                    ),
-                );
-            }
-            if !self.optimizer.is_sam_family() {
-                return bad(
-                    "m_sharpness",
-                    m.to_string(),
-                    "m-sharpness applies to the SAM family only: pass none",
-                );
-            }
-        }
-        Ok(())
+        Ok(self.check_ref()?)
     }
 }
 
@@ -329,11 +230,12 @@ impl SampleSets {
     /// ```
     pub fn new(data: &Mnist, train_size: usize) -> Result<Self> {
         if train_size > data.n_train() {
-            return Err(MnistError::InvalidConfig {
-                name: "train_size",
-                value: train_size.to_string(),
-                expected: format!("the data hold only {} training images", data.n_train()),
-            });
+            return Err(sam_params::Invalid::new(
+                "train_size",
+                train_size,
+                format!("the data hold only {} training images", data.n_train()),
+            )
+            .into());
         }
         Ok(SampleSets {
             train: Samples::from_bytes(
@@ -531,11 +433,10 @@ fn run_steps(
 /// assert_eq!(out.rows[2].grad_evals, 8);
 /// ```
 pub fn train(
-    cfg: &TrainConfig,
+    cfg: &Checked<TrainConfig>,
     data: &Mnist,
     on_epoch: impl FnMut(&EpochRow),
 ) -> Result<TrainOutcome> {
-    cfg.validate()?;
     let sets = SampleSets::new(data, cfg.train_size)?;
     train_with(cfg, &sets, 1, on_epoch)
 }
@@ -543,7 +444,7 @@ pub fn train(
 /// Runs the protocol on prebuilt sample sets, evaluating with `eval_threads` threads (results do
 /// not depend on it). Calls `on_epoch` after every evaluation (epoch 0 first).
 pub fn train_with(
-    cfg: &TrainConfig,
+    cfg: &Checked<TrainConfig>,
     sets: &SampleSets,
     eval_threads: usize,
     on_epoch: impl FnMut(&EpochRow),
@@ -573,7 +474,7 @@ pub fn train_with(
 /// assert_eq!(out.rows.len(), 2);
 /// ```
 pub fn train_from(
-    cfg: &TrainConfig,
+    cfg: &Checked<TrainConfig>,
     sets: &SampleSets,
     init: Params,
     orders: Option<&[Vec<usize>]>,
@@ -590,7 +491,7 @@ pub fn train_from(
         Ok(())
     })?;
     Ok(TrainOutcome {
-        config: cfg.clone(),
+        config: TrainConfig::clone(cfg),
         rows,
         params,
     })
@@ -646,7 +547,7 @@ impl Mark {
     }
 }
 
-/// Checks a run's inputs beyond [`TrainConfig::validate`]: the sample set is large enough, the
+/// Checks a run's inputs beyond its (already checked) hyperparameters: the sample set is large enough, the
 /// initial parameters have the protocol's shape, a given batch order is a list of permutations.
 pub(crate) fn check_run(
     cfg: &TrainConfig,
@@ -654,13 +555,13 @@ pub(crate) fn check_run(
     init: &Params,
     orders: Option<&[Vec<usize>]>,
 ) -> Result<()> {
-    cfg.validate()?;
     if sets.train.len() < cfg.train_size {
-        return Err(MnistError::InvalidConfig {
-            name: "train_size",
-            value: cfg.train_size.to_string(),
-            expected: format!("the sample set holds only {} samples", sets.train.len()),
-        });
+        return Err(sam_params::Invalid::new(
+            "train_size",
+            cfg.train_size,
+            format!("the sample set holds only {} samples", sets.train.len()),
+        )
+        .into());
     }
     if init.sizes() != SIZES {
         return Err(MnistError::Shape(format!(
@@ -745,7 +646,7 @@ pub(crate) fn train_loop(
 /// assert_eq!(out[2].as_ref().unwrap().config.seed, 2);
 /// ```
 pub fn run_many(
-    configs: &[TrainConfig],
+    configs: &[Checked<TrainConfig>],
     data: &Mnist,
     threads: usize,
 ) -> Vec<Result<TrainOutcome>> {
@@ -767,7 +668,7 @@ pub fn run_many(
 /// assert!(out.iter().all(|o| o.is_ok()));
 /// ```
 pub fn run_many_with(
-    configs: &[TrainConfig],
+    configs: &[Checked<TrainConfig>],
     data: &Mnist,
     threads: usize,
     on_run: &(dyn Fn(usize) + Sync),
@@ -780,18 +681,15 @@ pub fn run_many_with(
         }
     }
     // the sample sets of `c`, or the error `train` would give for it
-    let find = |c: &TrainConfig| -> Result<usize> {
+    let find = |c: &Checked<TrainConfig>| -> Result<usize> {
         let k = sets.iter().position(|(n, _)| *n == c.train_size).unwrap();
         match &sets[k].1 {
             Ok(_) => Ok(k),
-            Err(_) => {
-                c.validate()?;
-                Err(SampleSets::new(data, c.train_size)
-                    .err()
-                    .unwrap_or_else(|| {
-                        MnistError::Shape("internal: sample sets failed once".to_string())
-                    }))
-            }
+            Err(_) => Err(SampleSets::new(data, c.train_size)
+                .err()
+                .unwrap_or_else(|| {
+                    MnistError::Shape("internal: sample sets failed once".to_string())
+                })),
         }
     };
     let set = |k: usize| sets[k].1.as_ref().expect("checked by find");
@@ -813,7 +711,7 @@ pub fn run_many_with(
             Ok(k) => {
                 out.push(None);
                 idx.push(i);
-                cfgs.push(c.clone());
+                cfgs.push(TrainConfig::clone(c));
                 with.push(set(k));
             }
             Err(e) => {
@@ -874,12 +772,11 @@ pub struct StepTiming {
 /// assert_eq!((t.wall_us.len(), t.steps_per_block), (3, 5));
 /// ```
 pub fn time_steps(
-    cfg: &TrainConfig,
+    cfg: &Checked<TrainConfig>,
     sets: &SampleSets,
     blocks: usize,
     steps_per_block: usize,
 ) -> Result<StepTiming> {
-    cfg.validate()?;
     let mut params = Params::init(&SIZES, cfg.seed);
     let mut out = StepTiming {
         steps_per_block,
@@ -898,4 +795,106 @@ pub fn time_steps(
         Ok(())
     })?;
     Ok(out)
+}
+
+impl ParamGuard for TrainConfig {
+    fn check_ref(&self) -> std::result::Result<(), sam_params::Invalid> {
+        let bad = |name: &str, value: String, expected: &str| {
+            Err(sam_params::Invalid::new(name, value, expected))
+        };
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(
+                "lr",
+                self.lr.to_string(),
+                "pass a finite learning rate > 0, e.g. --lr 0.01",
+            );
+        }
+        if let Some(rho) = self.optimizer.rho() {
+            if !(rho.is_finite() && rho >= 0.0) {
+                return bad(
+                    "rho",
+                    rho.to_string(),
+                    "pass a finite rho >= 0, e.g. --rho 0.2",
+                );
+            }
+        }
+        if let Optimizer::Asam { eta, .. } = self.optimizer {
+            if !(eta.is_finite() && eta >= 0.0) {
+                return bad(
+                    "asam_eta",
+                    eta.to_string(),
+                    "pass a finite ASAM eta >= 0 (default 0.01)",
+                );
+            }
+        }
+        // checked as the f32 values the kernels use (0.99999999 rounds to 1.0f32)
+        for (name, v, flag) in [
+            ("beta1", self.beta1, "--beta1"),
+            ("beta2", self.beta2, "--beta2"),
+        ] {
+            if !(0.0..1.0).contains(&(v as f32)) {
+                return bad(
+                    name,
+                    v.to_string(),
+                    &format!("pass {flag} in [0, 1) (default: 0.9 and 0.999)"),
+                );
+            }
+        }
+        for (name, v, flag, default) in [
+            ("adam_eps", self.adam_eps, "--adam-eps", "1e-8"),
+            ("sam_eps", self.sam_eps, "--sam-eps", "1e-12"),
+        ] {
+            if !((v as f32).is_finite() && v as f32 > 0.0) {
+                return bad(
+                    name,
+                    v.to_string(),
+                    &format!("pass a finite {flag} > 0 that does not round to 0 in f32 (default: {default})"),
+                );
+            }
+        }
+        if self.epochs == 0 {
+            return bad(
+                "epochs",
+                "0".into(),
+                "pass --epochs >= 1 (paper: 150, SAM 75)",
+            );
+        }
+        if self.train_size == 0 || self.train_size > 60000 {
+            return bad(
+                "train_size",
+                self.train_size.to_string(),
+                "pass --train-size between 1 and 60000 (paper: 1000)",
+            );
+        }
+        if self.batch_size == 0 || self.batch_size > self.train_size {
+            return bad(
+                "batch_size",
+                self.batch_size.to_string(),
+                &format!(
+                    "pass --batch-size between 1 and train_size = {} (paper: 10)",
+                    self.train_size
+                ),
+            );
+        }
+        if let Some(m) = self.m_sharpness {
+            if m == 0 || m > self.batch_size {
+                return bad(
+                    "m_sharpness",
+                    m.to_string(),
+                    &format!(
+                        "pass m between 1 and batch_size = {}, or none",
+                        self.batch_size
+                    ),
+                );
+            }
+            if !self.optimizer.is_sam_family() {
+                return bad(
+                    "m_sharpness",
+                    m.to_string(),
+                    "m-sharpness applies to the SAM family only: pass none",
+                );
+            }
+        }
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 
 mod common;
 use common::real;
+use sam_params::Checked;
 
 use sam_mnist::train::{train_with, Optimizer, SampleSets, TrainConfig};
 use std::collections::BTreeMap;
@@ -24,12 +25,8 @@ fn checksum(p: &[f32]) -> String {
     format!("{h:016x}")
 }
 
-fn configs() -> Vec<(&'static str, TrainConfig)> {
-    let mk = |opt, lr, m| {
-        let mut c = TrainConfig::new(opt, lr, 3, 7, 10, 1000, m).unwrap();
-        c.epochs = 3;
-        c
-    };
+fn configs() -> Vec<(&'static str, Checked<TrainConfig>)> {
+    let mk = |opt, lr, m| TrainConfig::new(opt, lr, 3, 7, 10, 1000, m).unwrap();
     vec![
         ("sgd", mk(Optimizer::Sgd, 0.01, None)),
         ("adam", mk(Optimizer::Adam, 3e-4, None)),

@@ -3,6 +3,7 @@
 
 mod common;
 use common::real;
+use sam_params::{Checked, ParamGuard};
 
 use sam_mnist::data::Mnist;
 use sam_mnist::train::{run_many, train, Optimizer, TrainConfig};
@@ -29,7 +30,14 @@ fn synthetic(n_train: usize, n_test: usize) -> Mnist {
 }
 
 fn cfg(opt: Optimizer, seed: u64, epochs: usize) -> TrainConfig {
-    TrainConfig::new(opt, 0.05, epochs, seed, 10, 100, None).unwrap()
+    TrainConfig::new(opt, 0.05, epochs, seed, 10, 100, None)
+        .unwrap()
+        .into_inner()
+}
+
+/// Checks a config once, as every caller of the training functions does.
+fn ck(c: TrainConfig) -> Checked<TrainConfig> {
+    c.check().unwrap()
 }
 
 fn strip_time(rows: &[sam_mnist::train::EpochRow]) -> Vec<[f64; 7]> {
@@ -119,7 +127,7 @@ fn invalid_settings_name_the_value() {
     ];
     for (c, want) in cases {
         let e = c.validate().unwrap_err();
-        assert!(matches!(e, MnistError::InvalidConfig { .. }));
+        assert!(matches!(e, MnistError::Invalid(_)));
         assert!(e.to_string().contains(want), "{e} should contain {want}");
         assert!(
             e.to_string().contains("pass"),
@@ -129,10 +137,10 @@ fn invalid_settings_name_the_value() {
     // more training images than the data hold
     let m = synthetic(20, 5);
     let e = train(
-        &TrainConfig {
+        &ck(TrainConfig {
             train_size: 50,
             ..base
-        },
+        }),
         &m,
         |_| {},
     )
@@ -144,11 +152,11 @@ fn invalid_settings_name_the_value() {
 fn same_seed_same_rows_and_threads_do_not_matter() {
     let m = synthetic(100, 50);
     for opt in [Optimizer::Sgd, Optimizer::Adam, Optimizer::Sam { rho: 0.1 }] {
-        let a = train(&cfg(opt, 5, 3), &m, |_| {}).unwrap();
-        let b = train(&cfg(opt, 5, 3), &m, |_| {}).unwrap();
+        let a = train(&ck(cfg(opt, 5, 3)), &m, |_| {}).unwrap();
+        let b = train(&ck(cfg(opt, 5, 3)), &m, |_| {}).unwrap();
         assert_eq!(strip_time(&a.rows), strip_time(&b.rows));
         assert_eq!(a.params, b.params);
-        let c = train(&cfg(opt, 6, 3), &m, |_| {}).unwrap();
+        let c = train(&ck(cfg(opt, 6, 3)), &m, |_| {}).unwrap();
         assert_ne!(a.params, c.params, "another seed, other weights");
         assert!(
             a.rows[3].train_loss < a.rows[0].train_loss,
@@ -156,7 +164,7 @@ fn same_seed_same_rows_and_threads_do_not_matter() {
         );
     }
     let cfgs: Vec<_> = (0..4)
-        .map(|s| cfg(Optimizer::Sam { rho: 0.05 }, s, 2))
+        .map(|s| ck(cfg(Optimizer::Sam { rho: 0.05 }, s, 2)))
         .collect();
     let one = run_many(&cfgs, &m, 1);
     let two = run_many(&cfgs, &m, 2);
@@ -171,8 +179,8 @@ fn same_seed_same_rows_and_threads_do_not_matter() {
 #[test]
 fn sam_with_rho_zero_is_sgd_step_for_step() {
     let m = synthetic(100, 30);
-    let sgd = train(&cfg(Optimizer::Sgd, 9, 4), &m, |_| {}).unwrap();
-    let sam = train(&cfg(Optimizer::Sam { rho: 0.0 }, 9, 4), &m, |_| {}).unwrap();
+    let sgd = train(&ck(cfg(Optimizer::Sgd, 9, 4)), &m, |_| {}).unwrap();
+    let sam = train(&ck(cfg(Optimizer::Sam { rho: 0.0 }, 9, 4)), &m, |_| {}).unwrap();
     for (a, b) in sgd.rows.iter().zip(&sam.rows) {
         assert_eq!(
             (a.train_loss, a.test_loss, a.test_acc),
@@ -181,17 +189,17 @@ fn sam_with_rho_zero_is_sgd_step_for_step() {
     }
     assert_eq!(sgd.params, sam.params);
     // m-sharpness with m = batch is plain SAM; m < batch differs and still learns
-    let s = train(&cfg(Optimizer::Sam { rho: 0.1 }, 9, 2), &m, |_| {}).unwrap();
+    let s = train(&ck(cfg(Optimizer::Sam { rho: 0.1 }, 9, 2)), &m, |_| {}).unwrap();
     let c = TrainConfig {
         m_sharpness: Some(10),
         ..cfg(Optimizer::Sam { rho: 0.1 }, 9, 2)
     };
-    assert_eq!(train(&c, &m, |_| {}).unwrap().params, s.params);
+    assert_eq!(train(&ck(c.clone()), &m, |_| {}).unwrap().params, s.params);
     let c = TrainConfig {
         m_sharpness: Some(2),
         ..c
     };
-    let ms = train(&c, &m, |_| {}).unwrap();
+    let ms = train(&ck(c.clone()), &m, |_| {}).unwrap();
     assert_ne!(ms.params, s.params);
     assert!(ms.rows[2].train_loss < ms.rows[0].train_loss);
     // m-sharpness at rho = 0 is SGD too (chunk gradients weighted by size average to the batch's)
@@ -200,8 +208,8 @@ fn sam_with_rho_zero_is_sgd_step_for_step() {
         m_sharpness: Some(5),
         ..c
     };
-    let z = train(&c0, &m, |_| {}).unwrap();
-    let g = train(&cfg(Optimizer::Sgd, 9, 2), &m, |_| {}).unwrap();
+    let z = train(&ck(c0), &m, |_| {}).unwrap();
+    let g = train(&ck(cfg(Optimizer::Sgd, 9, 2)), &m, |_| {}).unwrap();
     for (a, b) in z.rows.iter().zip(&g.rows) {
         assert!((a.train_loss - b.train_loss).abs() < 1e-5);
     }
@@ -221,19 +229,24 @@ fn diverging_run_reports_epoch_and_step() {
 #[test]
 fn run_many_equals_runs_alone_with_uneven_runs_and_errors() {
     let m = synthetic(100, 30);
-    let diverging = TrainConfig::new(Optimizer::Sgd, 1e30, 3, 0, 10, 100, None).unwrap();
+    let diverging = TrainConfig::new(Optimizer::Sgd, 1e30, 3, 0, 10, 100, None)
+        .unwrap()
+        .into_inner();
     let too_big = TrainConfig {
         train_size: 101,
         ..cfg(Optimizer::Sgd, 0, 1)
     };
-    let cfgs = vec![
+    let cfgs: Vec<_> = [
         cfg(Optimizer::Sgd, 1, 1),
         cfg(Optimizer::Adam, 2, 4),
         diverging,
         cfg(Optimizer::Sam { rho: 0.05 }, 3, 3),
         too_big,
         cfg(Optimizer::Sgd, 4, 5),
-    ];
+    ]
+    .into_iter()
+    .map(ck)
+    .collect();
     let done = std::sync::Mutex::new(Vec::new());
     for threads in [2, 3] {
         done.lock().unwrap().clear();
@@ -251,8 +264,8 @@ fn run_many_equals_runs_alone_with_uneven_runs_and_errors() {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(strip_time(&a.rows), strip_time(&b.rows));
                     assert_eq!(a.params, b.params);
-                    assert_eq!(&a.config, c);
-                    assert_eq!(&b.config, c);
+                    assert_eq!(&a.config, &**c);
+                    assert_eq!(&b.config, &**c);
                 }
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
                 (a, b) => panic!("alone {:?} vs parallel {:?}", a.is_ok(), b.is_ok()),
@@ -278,7 +291,7 @@ fn real_data_first_epoch_matches_reference_scale() {
         epochs: 1,
         ..TrainConfig::sgd(1)
     };
-    let out = train(&c, &m, |r| rows.push(r.clone())).unwrap();
+    let out = train(&ck(c), &m, |r| rows.push(r.clone())).unwrap();
     assert_eq!(rows, out.rows);
     let (r0, r1) = (&out.rows[0], &out.rows[1]);
     // reference (JAX, seed 1): epoch 0 loss 2.3056, epoch 1 loss 2.2610 / acc 0.38
@@ -297,7 +310,7 @@ fn real_data_first_epoch_matches_reference_scale() {
 #[test]
 fn optimizer_constants_are_settings_that_take_effect() {
     let m = synthetic(100, 20);
-    let adam = train(&cfg(Optimizer::Adam, 3, 2), &m, |_| {}).unwrap();
+    let adam = train(&ck(cfg(Optimizer::Adam, 3, 2)), &m, |_| {}).unwrap();
     for c in [
         TrainConfig {
             beta1: 0.5,
@@ -312,7 +325,7 @@ fn optimizer_constants_are_settings_that_take_effect() {
             ..cfg(Optimizer::Adam, 3, 2)
         },
     ] {
-        let other = train(&c, &m, |_| {}).unwrap();
+        let other = train(&ck(c.clone()), &m, |_| {}).unwrap();
         assert_ne!(other.params, adam.params, "{c:?} had no effect");
     }
     let sam = |eps| {
@@ -320,7 +333,7 @@ fn optimizer_constants_are_settings_that_take_effect() {
             sam_eps: eps,
             ..cfg(Optimizer::Sam { rho: 0.05 }, 3, 1)
         };
-        train(&c, &m, |_| {}).unwrap()
+        train(&ck(c), &m, |_| {}).unwrap()
     };
     let dist = |a: &sam_mnist::model::Params, b: &sam_mnist::model::Params| -> f64 {
         a.flat()
@@ -330,7 +343,7 @@ fn optimizer_constants_are_settings_that_take_effect() {
             .sum::<f64>()
             .sqrt()
     };
-    let sgd1 = train(&cfg(Optimizer::Sgd, 3, 1), &m, |_| {}).unwrap();
+    let sgd1 = train(&ck(cfg(Optimizer::Sgd, 3, 1)), &m, |_| {}).unwrap();
     let (near, far) = (sam(1e6), sam(1e-12));
     assert!(dist(&near.params, &sgd1.params) < 1e-3 * dist(&far.params, &sgd1.params));
 }

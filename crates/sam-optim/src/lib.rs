@@ -104,16 +104,9 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
 /// Errors of this crate; messages name the offending value and what to do.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum OptimError {
-    /// A hyperparameter is out of its range.
-    #[error("{name} = {value} is invalid: {allowed}")]
-    Hyperparameter {
-        /// Name of the hyperparameter.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The allowed range and what to do.
-        allowed: &'static str,
-    },
+    /// A hyperparameter is out of its range (the workspace's one error shape).
+    #[error(transparent)]
+    Invalid(#[from] sam_params::Invalid),
     /// A schedule produced an invalid value at some step.
     #[error("schedule '{name}' gave {value} at step {step}: it must be finite and >= 0")]
     Schedule {

@@ -64,11 +64,11 @@ impl<B, P, T: Float> Sam<B, P, T> {
     /// m-sharpness: one perturbation per chunk of `m` ≥ 1 samples of each batch.
     pub fn with_m(mut self, m: usize) -> Result<Self> {
         if m == 0 {
-            return Err(OptimError::Hyperparameter {
-                name: "m_sharpness",
-                value: 0.0,
-                allowed: "it must be >= 1 (samples per perturbation)",
-            });
+            return Err(OptimError::from(sam_params::Invalid::new(
+                "m_sharpness",
+                0,
+                "it must be >= 1 (samples per perturbation)",
+            )));
         }
         self.m = Some(m);
         Ok(self)

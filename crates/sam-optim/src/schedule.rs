@@ -29,11 +29,11 @@ fn check(name: &'static str, c: f64) -> Result<f64> {
     if c.is_finite() && c >= 0.0 {
         Ok(c)
     } else {
-        Err(OptimError::Hyperparameter {
+        Err(OptimError::from(sam_params::Invalid::new(
             name,
-            value: c,
-            allowed: "it must be finite and >= 0",
-        })
+            c,
+            "it must be finite and >= 0",
+        )))
     }
 }
 

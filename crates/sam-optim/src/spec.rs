@@ -147,20 +147,22 @@ pub fn build<T: Float>(
     let radius = |r: f64| -> Result<Schedule> {
         match &rho {
             Some(s) => Ok(s.clone()),
-            None => Schedule::constant(r).map_err(|_| OptimError::Hyperparameter {
-                name: "rho",
-                value: r,
-                allowed: "it must be finite and >= 0, e.g. 0.05",
+            None => Schedule::constant(r).map_err(|_| {
+                OptimError::from(sam_params::Invalid::new(
+                    "rho",
+                    r,
+                    "it must be finite and >= 0, e.g. 0.05",
+                ))
             }),
         }
     };
     let sgd = || Gd::new(h.lr.clone());
     if h.m == Some(0) {
-        return Err(OptimError::Hyperparameter {
-            name: "m_sharpness",
-            value: 0.0,
-            allowed: "it must be >= 1 (samples per perturbation)",
-        });
+        return Err(OptimError::from(sam_params::Invalid::new(
+            "m_sharpness",
+            0,
+            "it must be >= 1 (samples per perturbation)",
+        )));
     }
     if h.m.is_some() && !method.is_sam_family() {
         return Err(OptimError::Config(format!(

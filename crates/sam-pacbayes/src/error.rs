@@ -10,22 +10,24 @@
 /// assert_eq!(err, PacBayesError::Delta(1.5));
 /// assert_eq!(
 ///     err.to_string(),
-///     "delta = 1.5 is outside (0, 1): pass a confidence level like 0.05"
+///     "delta = 1.5 is invalid: it must lie in (0, 1), e.g. 0.05"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PacBayesError {
     /// A confidence parameter outside the open interval (0, 1) (or NaN).
-    #[error("delta = {0} is outside (0, 1): pass a confidence level like 0.05")]
+    #[error("delta = {0} is invalid: it must lie in (0, 1), e.g. 0.05")]
     Delta(f64),
     /// A sample size below 2 or above 2^53 (where it stops being exact as an f64).
-    #[error("n = {0} is outside [2, 2^53]: the bounds need at least two training samples")]
+    #[error("n = {0} is invalid: it must lie in [2, 2^53] (the bounds need at least two training samples)")]
     SampleSize(u64),
     /// A dimension (number of parameters) of zero or above 2^53.
-    #[error("d = {0} is outside [1, 2^53]: pass the number of parameters of the model")]
+    #[error(
+        "d = {0} is invalid: it must lie in [1, 2^53] (the number of parameters of the model)"
+    )]
     Dimension(u64),
     /// A scale or target that must be finite and strictly positive.
-    #[error("{name} = {value} is outside (0, inf): pass a finite positive number")]
+    #[error("{name} = {value} is invalid: it must be finite and > 0")]
     NotPositive {
         /// Name of the parameter.
         name: &'static str,
@@ -33,7 +35,7 @@ pub enum PacBayesError {
         value: f64,
     },
     /// A quantity that must be finite and non-negative (a norm, a KL divergence, a kl budget).
-    #[error("{name} = {value} is outside [0, inf): pass a finite non-negative number")]
+    #[error("{name} = {value} is invalid: it must be finite and >= 0")]
     Negative {
         /// Name of the parameter.
         name: &'static str,
@@ -41,7 +43,7 @@ pub enum PacBayesError {
         value: f64,
     },
     /// A probability or a [0, 1]-valued loss outside [0, 1] (or NaN).
-    #[error("{name} = {value} is outside [0, 1]: pass a probability or a loss bounded in [0, 1]")]
+    #[error("{name} = {value} is invalid: it must lie in [0, 1] (a probability, or a loss bounded in [0, 1])")]
     Probability {
         /// Name of the parameter.
         name: &'static str,

@@ -36,7 +36,7 @@ fn delta_outside_open_unit_interval_is_rejected() {
     let msg = lemma1_bound(1.0, 100, 1.5).unwrap_err().to_string();
     assert_eq!(
         msg,
-        "delta = 1.5 is outside (0, 1): pass a confidence level like 0.05"
+        "delta = 1.5 is invalid: it must lie in (0, 1), e.g. 0.05"
     );
 }
 
@@ -66,7 +66,7 @@ fn sample_size_and_dimension_are_checked() {
     }
     assert!(PacBayesError::SampleSize(1)
         .to_string()
-        .contains("n = 1 is outside [2, 2^53]"));
+        .contains("n = 1 is invalid: it must lie in [2, 2^53]"));
 }
 
 #[test]

@@ -106,18 +106,18 @@ pub struct LanczosEstimate {
 /// Golub & Van Loan, "Matrix Computations", 4th ed., §10.1-10.3 (Lanczos, full reorthogonalisation).
 pub fn lanczos(hvp: Hvp<'_>, d: usize, k: usize, seed: u64) -> Result<LanczosEstimate> {
     if d == 0 {
-        return Err(SharpnessError::Setting {
-            name: "d",
-            value: 0.0,
-            allowed: "the dimension must be >= 1",
-        });
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "d",
+            0.0,
+            "the dimension must be >= 1",
+        )));
     }
     if k == 0 {
-        return Err(SharpnessError::Setting {
-            name: "k (Lanczos steps)",
-            value: 0.0,
-            allowed: "use at least 1 step (20-100 is typical)",
-        });
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "k (Lanczos steps)",
+            0.0,
+            "use at least 1 step (20-100 is typical)",
+        )));
     }
     let k = k.min(d);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -221,18 +221,18 @@ pub struct TraceEstimate {
 /// smoothing splines", Comm. Statist. Simul. Comput. 18 (1989).
 pub fn hutchinson_trace(hvp: Hvp<'_>, d: usize, probes: usize, seed: u64) -> Result<TraceEstimate> {
     if probes < 2 {
-        return Err(SharpnessError::Setting {
-            name: "probes",
-            value: probes as f64,
-            allowed: "use at least 2 probes so that a standard error exists",
-        });
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "probes",
+            probes as f64,
+            "use at least 2 probes so that a standard error exists",
+        )));
     }
     if d == 0 {
-        return Err(SharpnessError::Setting {
-            name: "d",
-            value: 0.0,
-            allowed: "the dimension must be >= 1",
-        });
+        return Err(SharpnessError::from(sam_params::Invalid::new(
+            "d",
+            0.0,
+            "the dimension must be >= 1",
+        )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut z = vec![0.0; d];

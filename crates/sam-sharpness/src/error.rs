@@ -35,16 +35,9 @@ pub enum SharpnessError {
         /// The value (first non-finite entry).
         value: f64,
     },
-    /// A setting is out of its range.
-    #[error("{name} = {value} is invalid: {allowed}")]
-    Setting {
-        /// Setting name.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-        /// The allowed range.
-        allowed: &'static str,
-    },
+    /// A setting is out of its range (the workspace's one error shape).
+    #[error(transparent)]
+    Setting(#[from] sam_params::Invalid),
     /// The internal optimizer (argmin) failed; this is a bug, please report it with the inputs.
     #[error("internal ascent solver failed: {0}")]
     Solver(String),

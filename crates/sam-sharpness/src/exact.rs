@@ -80,12 +80,10 @@ impl ExactOptions {
     /// assert!(ExactOptions { xtol: -1.0, ..Default::default() }.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |name, value: f64, allowed| {
-            Err(SharpnessError::Setting {
-                name,
-                value,
-                allowed,
-            })
+        let bad = |name: &str, value: f64, allowed: &str| {
+            Err(SharpnessError::from(sam_params::Invalid::new(
+                name, value, allowed,
+            )))
         };
         if self.max_iters == 0 {
             return bad(

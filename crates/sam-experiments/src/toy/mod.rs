@@ -23,7 +23,7 @@ pub struct ToySettings {
 }
 
 impl ToySettings {
-    /// Checks η > 0 finite, ρ ≥ 0 finite, iterations ≥ 1, and the start against `f`.
+    /// Checks the hyperparameters ([`sam_params::ParamGuard`]) and the start against `f`.
     ///
     /// ```
     /// use sam_experiments::toy::ToySettings;
@@ -32,24 +32,19 @@ impl ToySettings {
     /// assert!(bad.validate(&Fig1).unwrap_err().to_string().contains("eta = -0.1"));
     /// ```
     pub fn validate<F: Objective + ?Sized>(&self, f: &F) -> Result<()> {
-        if !(self.eta.is_finite() && self.eta > 0.0) {
-            return Err(ExperimentError::Config(format!(
-                "eta = {} is invalid: the learning rate must be finite and > 0 (e.g. --eta 0.1)",
-                self.eta
-            )));
-        }
-        if !(self.rho.is_finite() && self.rho >= 0.0) {
-            return Err(ExperimentError::Config(format!(
-                "rho = {} is invalid: the SAM radius must be finite and >= 0 (e.g. --rho 0.05)",
-                self.rho
-            )));
-        }
-        if self.iterations == 0 {
-            return Err(ExperimentError::Config(
-                "iterations = 0 is invalid: run at least one step (e.g. --iterations 1000)".into(),
-            ));
-        }
+        sam_params::ParamGuard::check_ref(self)?;
         check_point(f, &self.start)?;
+        Ok(())
+    }
+}
+
+impl sam_params::ParamGuard for ToySettings {
+    /// η > 0 and ρ ≥ 0, both finite, and at least one iteration (the start is checked against
+    /// the objective by [`ToySettings::validate`]).
+    fn check_ref(&self) -> std::result::Result<(), sam_params::Invalid> {
+        sam_params::finite_pos("eta", self.eta, "--eta 0.1")?;
+        sam_params::finite_nonneg("rho", self.rho, "--rho 0.05")?;
+        sam_params::at_least("iterations", self.iterations, 1, "--iterations 1000")?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use clap::Parser;
 use sam_mnist::data::{self, LoadOptions};
 use sam_mnist::model::{Params, SIZES};
 use sam_mnist::train::{evaluate, run_many, train_with, Optimizer, SampleSets, TrainConfig};
+use sam_params::ParamGuard;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -65,7 +66,8 @@ fn replay(a: &Args, sets: &SampleSets) -> Result<()> {
         let cfg = TrainConfig {
             epochs: a.replay_epochs,
             ..TrainConfig::paper(opt, 0)
-        };
+        }
+        .check()?;
         let out = sam_mnist::train::train_from(
             &cfg,
             sets,
@@ -176,7 +178,7 @@ fn main() -> Result<()> {
         (Optimizer::Sam { rho: 0.2 }, jax::SAM_STEP_US),
         (Optimizer::Adam, jax::ADAM_STEP_US),
     ] {
-        let cfg = TrainConfig::paper(opt, 0);
+        let cfg = TrainConfig::paper(opt, 0).check()?;
         // one warm-up block, then `step_epochs` blocks of 100 steps, no evaluation
         let t = sam_mnist::train::time_steps(&cfg, &sets, a.step_epochs + 1, 100)?;
         let (min, med) = stats(t.wall_us[1..].to_vec());
@@ -202,7 +204,7 @@ fn main() -> Result<()> {
         let mut res = serde_json::Map::new();
         for threads in [1, a.threads.max(1)] {
             let t = Instant::now();
-            let out = train_with(&TrainConfig::sgd(0), &sets, threads, |_| {})?;
+            let out = train_with(&TrainConfig::sgd(0).check()?, &sets, threads, |_| {})?;
             let s = t.elapsed().as_secs_f64();
             let last = out.rows.last().unwrap();
             res.insert(
@@ -219,7 +221,7 @@ fn main() -> Result<()> {
         let mut cfgs = Vec::new();
         for opt in [Optimizer::Sgd, Optimizer::Adam, Optimizer::Sam { rho: 0.2 }] {
             for seed in 0..5 {
-                cfgs.push(TrainConfig::paper(opt, seed));
+                cfgs.push(TrainConfig::paper(opt, seed).check()?);
             }
         }
         let t = Instant::now();

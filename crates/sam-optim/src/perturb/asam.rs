@@ -36,11 +36,11 @@ impl<T: Float> Asam<T> {
     /// The rule with offset η ≥ 0 and ε ≥ 0 (both finite).
     pub fn new(eta: f64, eps: f64) -> Result<Self> {
         if !(eta.is_finite() && eta >= 0.0) {
-            return Err(OptimError::Hyperparameter {
-                name: "asam_eta",
-                value: eta,
-                allowed: "it must be finite and >= 0 (ASAM's default: 0.01)",
-            });
+            return Err(OptimError::from(sam_params::Invalid::new(
+                "asam_eta",
+                eta,
+                "it must be finite and >= 0 (ASAM's default: 0.01)",
+            )));
         }
         super::sam::check_eps(eps)?;
         Ok(Self {

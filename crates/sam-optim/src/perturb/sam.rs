@@ -35,11 +35,11 @@ pub(crate) fn check_eps(eps: f64) -> Result<()> {
     if eps.is_finite() && eps >= 0.0 {
         Ok(())
     } else {
-        Err(OptimError::Hyperparameter {
-            name: "sam_eps",
-            value: eps,
-            allowed: "it must be finite and >= 0 (0: Eq. 3 exactly; 1e-12: the MNIST reference)",
-        })
+        Err(OptimError::from(sam_params::Invalid::new(
+            "sam_eps",
+            eps,
+            "it must be finite and >= 0 (0: Eq. 3 exactly; 1e-12: the MNIST reference)",
+        )))
     }
 }
 
