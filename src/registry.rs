@@ -7,7 +7,6 @@
 //! from the committed results and compare.
 
 use anyhow::Result;
-use sam_experiments::Progress;
 use sam_report::Section;
 use std::path::{Path, PathBuf};
 
@@ -43,15 +42,8 @@ impl Paths {
     }
 }
 
-/// What a run needs besides the paths.
-pub struct Context<'a> {
-    /// `--quick`: small budgets for a smoke run.
-    pub quick: bool,
-    /// The repository root (for inputs such as `../shared/anchors`).
-    pub root: &'a Path,
-    /// Progress callback.
-    pub progress: Progress<'a>,
-}
+/// What a run needs besides the paths (the experiments' own run context).
+pub use sam_experiments::RunContext as Context;
 
 /// Generated sections grouped by the report file they go into.
 pub type ReportSections = Vec<(&'static str, Vec<Section>)>;
@@ -95,46 +87,58 @@ static REGISTRY: [Experiment; 6] = [
     Experiment {
         name: "fig1",
         aliases: &[],
-        run: toy::run_fig1,
+        run: run::<sam_experiments::fig1::Study>,
         draw: toy::draw_fig1,
         sections: toy::fig1_sections,
     },
     Experiment {
         name: "fig2",
         aliases: &[],
-        run: toy::run_fig2,
+        run: run::<sam_experiments::fig2::Study>,
         draw: toy::draw_fig2,
         sections: toy::fig2_sections,
     },
     Experiment {
         name: "sharpness",
         aliases: &[],
-        run: sharpness::run,
+        run: run::<sam_experiments::sharpness::Study>,
         draw: sharpness::draw,
         sections: sharpness::sections,
     },
     Experiment {
         name: "convergence",
         aliases: &[],
-        run: convergence::run,
+        run: run::<sam_experiments::convergence::Study>,
         draw: convergence::draw,
         sections: convergence::sections,
     },
     Experiment {
         name: "pacbayes",
         aliases: &[],
-        run: pacbayes::run,
+        run: run::<sam_experiments::pacbayes::Study>,
         draw: pacbayes::draw,
         sections: pacbayes::sections,
     },
     Experiment {
         name: "mnist",
         aliases: &["fig3", "fig4", "fig5"],
-        run: mnist::run,
+        run: run::<sam_experiments::mnist::Study>,
         draw: mnist::draw,
         sections: mnist::sections,
     },
 ];
+
+/// Runs experiment `E` with the paper's config (or the quick one) and writes its results.
+fn run<E: sam_experiments::Experiment>(p: &Paths, c: &Context) -> Result<()> {
+    let r = E::run(&E::config(c.quick), c)?;
+    E::write(&r, &p.results_of(E::NAME))?;
+    Ok(())
+}
+
+/// Reads experiment `E`'s results.
+fn read<E: sam_experiments::Experiment>(p: &Paths) -> Result<E::Results> {
+    Ok(E::read(&p.results_of(E::NAME))?)
+}
 
 /// Regenerates the generated sections of one report file in place (atomic write).
 pub fn update_report(path: &Path, sections: &[Section]) -> Result<()> {
@@ -149,21 +153,11 @@ pub fn update_report(path: &Path, sections: &[Section]) -> Result<()> {
 
 /// Figures 1 and 2: `sam_experiments::toy`, `sam_figures::toy`, `sam_report::toy`.
 mod toy {
-    use super::{Context, Paths, ReportSections, Result};
+    use super::{read, Paths, ReportSections, Result};
     use sam_experiments::toy::{fig1, fig2};
 
-    pub fn run_fig1(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            fig1::Config::quick()
-        } else {
-            fig1::Config::default()
-        };
-        fig1::run(&cfg, c.quick, c.progress)?.write(&p.results_of(fig1::NAME))?;
-        Ok(())
-    }
-
     pub fn draw_fig1(p: &Paths) -> Result<()> {
-        let r = fig1::Results::read(&p.results_of(fig1::NAME))?;
+        let r = read::<fig1::Study>(p)?;
         sam_figures::toy::fig1_trajectories(
             &p.figures.join("fig1_trajectories.svg"),
             &r.trace,
@@ -175,25 +169,15 @@ mod toy {
     }
 
     pub fn fig1_sections(p: &Paths) -> Result<ReportSections> {
-        let r = fig1::Results::read(&p.results_of(fig1::NAME))?;
+        let r = read::<fig1::Study>(p)?;
         Ok(vec![(
             sam_report::toy::REPORT,
             sam_report::toy::fig1_sections(&r),
         )])
     }
 
-    pub fn run_fig2(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            fig2::Config::quick()
-        } else {
-            fig2::Config::default()
-        };
-        fig2::run(&cfg, c.quick, c.progress)?.write(&p.results_of(fig2::NAME))?;
-        Ok(())
-    }
-
     pub fn draw_fig2(p: &Paths) -> Result<()> {
-        let r = fig2::Results::read(&p.results_of(fig2::NAME))?;
+        let r = read::<fig2::Study>(p)?;
         sam_figures::toy::fig2_contours(
             &p.figures.join("fig2_contours.svg"),
             &r.landscape,
@@ -209,7 +193,7 @@ mod toy {
     }
 
     pub fn fig2_sections(p: &Paths) -> Result<ReportSections> {
-        let r = fig2::Results::read(&p.results_of(fig2::NAME))?;
+        let r = read::<fig2::Study>(p)?;
         Ok(vec![(
             sam_report::toy::REPORT,
             sam_report::toy::fig2_sections(&r, &r.config()?),
@@ -220,21 +204,11 @@ mod toy {
 /// Sharpness estimators against the exact κ_ρ: `sam_experiments::sharpness`,
 /// `sam_figures::sharpness`, `sam_report::sharpness`.
 mod sharpness {
-    use super::{Context, Paths, ReportSections, Result};
-    use sam_experiments::sharpness::{self as exp, Config, Results};
-
-    pub fn run(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            Config::quick()
-        } else {
-            Config::default()
-        };
-        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
-        Ok(())
-    }
+    use super::{read, Paths, ReportSections, Result};
+    use sam_experiments::sharpness::Study;
 
     pub fn draw(p: &Paths) -> Result<()> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         let fig = |name: &str| p.figures.join(name);
         sam_figures::sharpness::sharpness_errors_a(&fig("sharpness_errors_a.svg"), &r.sweep)?;
         sam_figures::sharpness::sharpness_errors_b(&fig("sharpness_errors_b.svg"), &r.sweep)?;
@@ -243,7 +217,7 @@ mod sharpness {
     }
 
     pub fn sections(p: &Paths) -> Result<ReportSections> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         Ok(vec![(
             sam_report::sharpness::REPORT,
             sam_report::sharpness::sections(&r),
@@ -254,21 +228,11 @@ mod sharpness {
 /// Theorem 2, its T = 1 counterexample and the constant-ρ floor:
 /// `sam_experiments::convergence`, `sam_figures::convergence`, `sam_report::convergence`.
 mod convergence {
-    use super::{Context, Paths, ReportSections, Result};
-    use sam_experiments::convergence::{self as exp, Config, Results};
-
-    pub fn run(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            Config::quick()
-        } else {
-            Config::full()
-        };
-        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
-        Ok(())
-    }
+    use super::{read, Paths, ReportSections, Result};
+    use sam_experiments::convergence::Study;
 
     pub fn draw(p: &Paths) -> Result<()> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         let fig = |name: &str| p.figures.join(name);
         sam_figures::convergence::convergence_theorem2(&fig("convergence_theorem2.svg"), &r)?;
         sam_figures::convergence::convergence_floor(&fig("convergence_floor.svg"), &r)?;
@@ -276,7 +240,7 @@ mod convergence {
     }
 
     pub fn sections(p: &Paths) -> Result<ReportSections> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         Ok(vec![(
             sam_report::convergence::REPORT,
             sam_report::convergence::sections(&r),
@@ -287,21 +251,11 @@ mod convergence {
 /// Theorem 1, Lemma 1 and the kl-inverse in closed form: `sam_experiments::pacbayes`,
 /// `sam_figures::pacbayes`, `sam_report::pacbayes`.
 mod pacbayes {
-    use super::{Context, Paths, ReportSections, Result};
-    use sam_experiments::pacbayes::{self as exp, Config, Results};
-
-    pub fn run(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            Config::quick()
-        } else {
-            Config::default()
-        };
-        exp::run(&cfg, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
-        Ok(())
-    }
+    use super::{read, Paths, ReportSections, Result};
+    use sam_experiments::pacbayes::Study;
 
     pub fn draw(p: &Paths) -> Result<()> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         sam_figures::pacbayes::pacbayes_complexity_vs_n(
             &p.figures.join("pacbayes_complexity_vs_n.svg"),
             &r.cfg,
@@ -312,7 +266,7 @@ mod pacbayes {
     }
 
     pub fn sections(p: &Paths) -> Result<ReportSections> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         Ok(vec![(
             sam_report::pacbayes::REPORT,
             sam_report::pacbayes::sections(&r),
@@ -323,21 +277,11 @@ mod pacbayes {
 /// Figures 3–5, the sweep, the analysis of the best networks and their certificates:
 /// `sam_experiments::mnist`, `sam_figures::mnist`, `sam_report::mnist`.
 mod mnist {
-    use super::{Context, Paths, ReportSections, Result};
-    use sam_experiments::mnist::{self as exp, Config, Results};
-
-    pub fn run(p: &Paths, c: &Context) -> Result<()> {
-        let cfg = if c.quick {
-            Config::quick()
-        } else {
-            Config::full()
-        };
-        exp::run(&cfg, c.root, c.quick, c.progress)?.write(&p.results_of(exp::NAME))?;
-        Ok(())
-    }
+    use super::{read, Paths, ReportSections, Result};
+    use sam_experiments::mnist::Study;
 
     pub fn draw(p: &Paths) -> Result<()> {
-        let r = Results::read(&p.results_of(exp::NAME))?;
+        let r = read::<Study>(p)?;
         let fig = |name: &str| p.figures.join(name);
         let (s, c, st) = (&r.summary, &r.curves, &r.epoch_stats);
         sam_figures::mnist::fig3_train_loss(&fig("fig3_train_loss.svg"), s, c, st)?;
@@ -348,9 +292,10 @@ mod mnist {
     }
 
     pub fn sections(p: &Paths) -> Result<ReportSections> {
-        let dir = p.results_of(exp::NAME);
-        let r = Results::read(&dir)?;
-        let bench_path = dir.join("bench.json");
+        let r = read::<Study>(p)?;
+        let bench_path = p
+            .results_of(sam_experiments::mnist::NAME)
+            .join("bench.json");
         let bench: Option<serde_json::Value> = if bench_path.exists() {
             Some(sam_results::read_json(&bench_path)?)
         } else {

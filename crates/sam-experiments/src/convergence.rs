@@ -11,7 +11,7 @@
 //! | `rhos` | 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.9 (not 1: with ηλ = ½, ρ = 1 the orbit lands exactly on 0, the measure-zero exception) | each ≥ 0 |
 //! | `steps` | 10 000 | ≥ 1 |
 
-use crate::{ExperimentError, Result};
+use crate::Result;
 use sam_convergence::{
     decaying_floor_approx, floor_closed_form, quadratic_floor_with, theorem2_report,
     unnormalized_floor_closed_form, LogCoshCos, Noise, QuadraticFloorConfig, SamVariant,
@@ -362,9 +362,7 @@ impl Results {
     pub fn read(dir: &std::path::Path) -> Result<Self> {
         use sam_results::{read_csv, read_json};
         let meta: sam_results::Meta = read_json(&dir.join("meta.json"))?;
-        let cfg = serde_json::from_value(meta.config.clone()).map_err(|e| {
-            ExperimentError::Config(format!("{}: {e}", dir.join("meta.json").display()))
-        })?;
+        let cfg = crate::config_of(&meta, dir)?;
         Ok(Self {
             rows: read_csv(&dir.join("theorem2.csv"))?,
             result: read_json(&dir.join("theorem2.json"))?,
@@ -494,3 +492,9 @@ impl Verdicts {
         }
     }
 }
+
+crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
+    cfg,
+    ctx.quick,
+    ctx.progress
+));

@@ -26,12 +26,6 @@
 //! assert_eq!(gd.last(), sam.last()); // rho = 0: SAM is GD
 //! ```
 
-pub mod convergence;
-pub mod mnist;
-pub mod pacbayes;
-pub mod sharpness;
-pub mod toy;
-
 pub use toy::{fig1, fig2};
 
 /// Errors of the experiments; messages name the value and what to do.
@@ -67,6 +61,97 @@ pub enum ExperimentError {
     /// The experiment ran but found nothing to show (the message says what to widen).
     #[error("{0}")]
     Finding(String),
+}
+
+/// What every run of an experiment gets besides its config.
+pub struct RunContext<'a> {
+    /// `--quick`: a small budget for smoke runs (written to the metadata).
+    pub quick: bool,
+    /// The repository root (inputs such as `data/mnist/` and `../shared/anchors/`).
+    pub root: &'a std::path::Path,
+    /// Progress callback.
+    pub progress: Progress<'a>,
+}
+
+/// One experiment of the review: a config whose defaults are the paper's, run into result rows
+/// (verdicts included) that are written to and read from `results/<NAME>/`. The `figures` binary
+/// runs every experiment through this trait.
+///
+/// ```
+/// use sam_experiments::{pacbayes, Experiment, RunContext};
+/// let dir = tempfile::tempdir().unwrap();
+/// let ctx = RunContext { quick: true, root: dir.path(), progress: &|_, _| {} };
+/// let r = pacbayes::Study::run(&pacbayes::Study::config(true), &ctx).unwrap();
+/// pacbayes::Study::write(&r, dir.path()).unwrap();
+/// assert_eq!(pacbayes::Study::read(dir.path()).unwrap(), r);
+/// ```
+pub trait Experiment {
+    /// The folder under `results/`.
+    const NAME: &'static str;
+    /// Its settings.
+    type Config;
+    /// Everything it writes.
+    type Results;
+    /// The paper's settings, or a small budget when `quick`.
+    fn config(quick: bool) -> Self::Config;
+    /// Computes every row.
+    fn run(cfg: &Self::Config, ctx: &RunContext) -> Result<Self::Results>;
+    /// Writes the rows into `dir` (each file atomically).
+    fn write(r: &Self::Results, dir: &std::path::Path) -> Result<()>;
+    /// Reads what [`Experiment::write`] wrote.
+    fn read(dir: &std::path::Path) -> Result<Self::Results>;
+}
+
+/// Implements [`Experiment`] for a module's `Study` from its `NAME`, `Config`, `Results`
+/// (with `write`/`read`), its quick and full configs, and its run call.
+macro_rules! study {
+    ($quick:expr, $full:expr, |$cfg:ident, $ctx:ident| $run:expr) => {
+        /// This module's experiment, for the registry ([`crate::Experiment`]).
+        pub struct Study;
+
+        impl crate::Experiment for Study {
+            const NAME: &'static str = NAME;
+            type Config = Config;
+            type Results = Results;
+            fn config(quick: bool) -> Config {
+                if quick {
+                    $quick
+                } else {
+                    $full
+                }
+            }
+            fn run($cfg: &Config, $ctx: &crate::RunContext) -> Result<Results> {
+                $run
+            }
+            fn write(r: &Results, dir: &std::path::Path) -> Result<()> {
+                r.write(dir)
+            }
+            fn read(dir: &std::path::Path) -> Result<Results> {
+                Results::read(dir)
+            }
+        }
+    };
+}
+pub(crate) use study;
+
+pub mod convergence;
+pub mod mnist;
+pub mod pacbayes;
+pub mod sharpness;
+pub mod toy;
+
+/// The config recorded in the metadata read from `dir` (an error names the file when it does not
+/// parse as this experiment's config).
+pub(crate) fn config_of<T: serde::de::DeserializeOwned>(
+    meta: &sam_results::Meta,
+    dir: &std::path::Path,
+) -> Result<T> {
+    serde_json::from_value(meta.config.clone()).map_err(|e| {
+        ExperimentError::Config(format!(
+            "{}: the config does not parse ({e}): rerun the experiment",
+            dir.join("meta.json").display()
+        ))
+    })
 }
 
 /// How experiments report progress: `progress(n, msg)` with n > 0 starts a phase of n units,

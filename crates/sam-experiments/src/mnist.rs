@@ -1013,9 +1013,7 @@ impl Results {
     pub fn read(dir: &Path) -> Result<Self> {
         use sam_results::{read_csv, read_json};
         let meta: sam_results::Meta = read_json(&dir.join("meta.json"))?;
-        let cfg = serde_json::from_value(meta.config.clone()).map_err(|e| {
-            ExperimentError::Config(format!("{}: {e}", dir.join("meta.json").display()))
-        })?;
+        let cfg = crate::config_of(&meta, dir)?;
         Ok(Self {
             sweep: read_csv(&dir.join("sweep.csv"))?,
             curves: read_csv(&dir.join("curves.csv"))?,
@@ -1031,3 +1029,10 @@ impl Results {
         })
     }
 }
+
+crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
+    cfg,
+    ctx.root,
+    ctx.quick,
+    ctx.progress
+));

@@ -379,9 +379,7 @@ impl Results {
     pub fn read(dir: &std::path::Path) -> Result<Self> {
         use sam_results::{read_csv, read_json};
         let meta: sam_results::Meta = read_json(&dir.join("meta.json"))?;
-        let cfg = serde_json::from_value(meta.config.clone()).map_err(|e| {
-            ExperimentError::Config(format!("{}: {e}", dir.join("meta.json").display()))
-        })?;
+        let cfg = crate::config_of(&meta, dir)?;
         Ok(Self {
             complexity: read_csv(&dir.join("complexity.csv"))?,
             needed: read_csv(&dir.join("n_needed.csv"))?,
@@ -393,3 +391,9 @@ impl Results {
         })
     }
 }
+
+crate::study!(Config::quick(), Config::default(), |cfg, ctx| run(
+    cfg,
+    ctx.quick,
+    ctx.progress
+));

@@ -694,3 +694,9 @@ impl ExperimentPoint {
         self.objective.name()
     }
 }
+
+crate::study!(Config::quick(), Config::default(), |cfg, ctx| run(
+    cfg,
+    ctx.quick,
+    ctx.progress
+));

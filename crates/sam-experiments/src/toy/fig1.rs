@@ -476,3 +476,9 @@ impl Results {
         })
     }
 }
+
+crate::study!(Config::quick(), Config::default(), |cfg, ctx| run(
+    cfg,
+    ctx.quick,
+    ctx.progress
+));

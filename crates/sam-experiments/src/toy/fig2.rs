@@ -566,7 +566,12 @@ impl Results {
 
     /// The config this run used (from its metadata).
     pub fn config(&self) -> Result<Config> {
-        serde_json::from_value(self.meta.config.clone())
-            .map_err(|e| ExperimentError::Config(format!("results/fig2/meta.json: {e}")))
+        crate::config_of(&self.meta, std::path::Path::new("results/fig2"))
     }
 }
+
+crate::study!(Config::quick(), Config::default(), |cfg, ctx| run(
+    cfg,
+    ctx.quick,
+    ctx.progress
+));
