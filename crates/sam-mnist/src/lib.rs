@@ -8,11 +8,15 @@
 //!   missing;
 //! - [`model`]: the 784-500-300-10 ReLU MLP with mean softmax cross-entropy, its flat parameter
 //!   vector, an f64 reference path with the full-batch gradient and the exact Hessian-vector
-//!   product (for the sharpness of trained nets);
+//!   product, also as an objective ([`model::MlpObjective`]: value and gradient in one pass,
+//!   HVP) that sam-sharpness's Lanczos, Hutchinson and κ_ρ lower bound take through the
+//!   objective traits;
 //! - [`train`]: the protocol (SGD, Adam, SAM and its variants; batch 10; first 1000 training
 //!   images; evaluation on all train and test samples after every epoch), deterministic per
 //!   seed, with [`train::run_many`] running independent seeds in parallel (training loops and
-//!   per-epoch evaluations scheduled apart, so both cores stay busy).
+//!   per-epoch evaluations scheduled apart, so both cores stay busy). A [`train::TrainConfig`]
+//!   is checked once (`sam_params::ParamGuard::check`) and the training functions take the
+//!   `Checked` config.
 //!
 //! The optimizers are not implemented here: the engine is a gradient oracle (f32) of
 //! sam-optim's one optimizer stack, which every experiment uses. The oracle offers the fused SGD

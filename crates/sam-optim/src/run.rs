@@ -102,11 +102,6 @@ pub fn run<T: Float, O: Optimizer<T>>(
     cfg: &RunConfig,
     observers: &mut [&mut dyn Observer<T>],
 ) -> Result<RunOutcome<T>> {
-    if cfg.max_steps == 0 {
-        return Err(OptimError::Config(
-            "iterations = 0: a run needs at least one step".into(),
-        ));
-    }
     if x0.is_empty() || x0.iter().any(|v| !v.is_finite()) {
         return Err(OptimError::Config(format!(
             "start {x0:?} is invalid: it must be non-empty and finite"

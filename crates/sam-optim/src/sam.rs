@@ -44,7 +44,7 @@ pub struct Sam<B, P = SamRule, T = f64> {
 impl<B> Sam<B, SamRule, f64> {
     /// SAM (Eq. 3, ε = 0) around `base` with radius schedule `rho`, in f64.
     pub fn new(base: B, rho: Schedule) -> Self {
-        Sam::with_rule(base, SamRule::new(0.0).expect("0 is a valid eps"), rho)
+        Sam::with_rule(base, SamRule::EQ3, rho)
     }
 }
 

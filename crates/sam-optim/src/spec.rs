@@ -95,7 +95,7 @@ impl Method {
 }
 
 /// Everything besides the method that building an optimizer needs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Hyper {
     /// Learning-rate (η) schedule of the base optimizer.
     pub lr: Schedule,
@@ -116,16 +116,6 @@ impl Hyper {
             sam_eps: 0.0,
             m: None,
         })
-    }
-}
-
-impl PartialEq for Schedule {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Schedule::Constant(a), Schedule::Constant(b)) => a.to_bits() == b.to_bits(),
-            (Schedule::InvSqrt(a), Schedule::InvSqrt(b)) => a.to_bits() == b.to_bits(),
-            _ => false,
-        }
     }
 }
 

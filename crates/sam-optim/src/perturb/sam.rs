@@ -28,6 +28,9 @@ impl SamRule {
         check_eps(eps)?;
         Ok(Self { eps })
     }
+
+    /// Eq. 3 exactly: ε = 0 (ê = 0 where g = 0).
+    pub const EQ3: SamRule = SamRule { eps: 0.0 };
 }
 
 /// ε of a normalised rule: finite and ≥ 0.
