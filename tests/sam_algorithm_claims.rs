@@ -62,7 +62,7 @@ proptest! {
         let mut grad = Grad::default();
         grad.dense_mut(g.len()).copy_from_slice(&g);
         let mut e = vec![0.0; g.len()]; // climbing from 0 leaves x = ê
-        SamRule::new(0.0).unwrap().climb(&mut e, &grad, rho, &mut Saved::default());
+        SamRule::new(0.0).unwrap().climb(&mut e, &grad, grad.norm(), rho, &mut Saved::default());
         let n = e.iter().map(|v| v * v).sum::<f64>().sqrt();
         prop_assert!((n - rho).abs() <= 1e-12 * rho, "|e| = {} vs rho = {}", n, rho);
     }

@@ -26,7 +26,7 @@ proptest! {
     ) {
         let grad = grad_of(&g);
         let mut e = vec![0.0; g.len()];
-        let reported = Usam.climb(&mut e, &grad, rho, &mut Saved::default());
+        let reported = Usam.climb(&mut e, &grad, grad.norm(), rho, &mut Saved::default());
         let n_e = e.iter().map(|v| v * v).sum::<f64>().sqrt();
         let n_g = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         prop_assert!((n_e - rho * n_g).abs() <= 1e-12 * (1.0 + rho * n_g), "{} vs {}", n_e, rho * n_g);
@@ -71,7 +71,8 @@ fn perturbed_loss(
 ) -> f64 {
     let (_, g) = loss_and_grad_at(sizes, theta, s).unwrap();
     let mut w = theta.to_vec();
-    rule.climb(&mut w, &grad_of(&g), rho, &mut Saved::default());
+    let grad = grad_of(&g);
+    rule.climb(&mut w, &grad, grad.norm(), rho, &mut Saved::default());
     loss_and_grad_at(sizes, &w, s).unwrap().0
 }
 

@@ -91,7 +91,7 @@ impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Sam<B, P, T> {
         if !gn.is_finite() {
             return Err(OptimError::diverged(t + 1, "the gradient", gn));
         }
-        let en = self.rule.climb(x, &self.g, rho, &mut self.saved);
+        let en = self.rule.climb(x, &self.g, gn, rho, &mut self.saved);
         Ok((loss, gn, en))
     }
 }

@@ -18,7 +18,7 @@ use crate::{Float, Grad, OptimError, Result, Saved};
 /// let mut g = Grad::<f64>::default();
 /// g.dense_mut(2).copy_from_slice(&[1.0, 1.0]);
 /// let mut x = [1.0, 3.0]; // T = diag(1, 3): Tg = (1, 3), T²g = (1, 9)
-/// Asam::new(0.0, 0.0).unwrap().climb(&mut x, &g, 10f64.sqrt(), &mut Saved::default());
+/// Asam::new(0.0, 0.0).unwrap().climb(&mut x, &g, g.norm(), 10f64.sqrt(), &mut Saved::default());
 /// assert!((x[0] - 2.0).abs() < 1e-12 && (x[1] - 12.0).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,14 @@ impl<T: Float> PerturbationRule<T> for Asam<T> {
     fn name(&self) -> &'static str {
         "asam"
     }
-    fn climb(&mut self, x: &mut [T], g: &Grad<T>, rho: f64, saved: &mut Saved<T>) -> f64 {
+    fn climb(
+        &mut self,
+        x: &mut [T],
+        g: &Grad<T>,
+        _g_norm: f64,
+        rho: f64,
+        saved: &mut Saved<T>,
+    ) -> f64 {
         let eta = T::from_f64(self.eta);
         // v = T g on g's support (zero elsewhere, like g)
         let (vals, sup) = self.work.parts_mut();

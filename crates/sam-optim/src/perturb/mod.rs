@@ -22,9 +22,17 @@ use crate::{Float, Grad, Saved};
 pub trait PerturbationRule<T: Float = f64> {
     /// A short name for results (`sam`, `usam`, `asam`).
     fn name(&self) -> &'static str;
-    /// Climbs `x ← x + ê` for the gradient `g` at x and radius `rho`, saving into `saved` the
-    /// values it changes (so SAM can restore them); returns ‖ê‖.
-    fn climb(&mut self, x: &mut [T], g: &Grad<T>, rho: f64, saved: &mut Saved<T>) -> f64;
+    /// Climbs `x ← x + ê` for the gradient `g` at x (with `g_norm` = ‖g‖, computed once by the
+    /// caller) and radius `rho`, saving into `saved` the values it changes (so SAM can restore
+    /// them); returns ‖ê‖.
+    fn climb(
+        &mut self,
+        x: &mut [T],
+        g: &Grad<T>,
+        g_norm: f64,
+        rho: f64,
+        saved: &mut Saved<T>,
+    ) -> f64;
 }
 
 /// The scale ρ/(‖v‖ + ε) of a normalised rule, 0 when ‖v‖ = 0 or the scale is not finite (see

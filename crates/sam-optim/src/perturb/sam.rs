@@ -14,7 +14,7 @@ use crate::{Float, Grad, OptimError, Result, Saved};
 /// let mut g = Grad::<f64>::default();
 /// g.dense_mut(2).copy_from_slice(&[3.0, 4.0]);
 /// let mut x = [0.0, 0.0];
-/// let n = SamRule::new(0.0).unwrap().climb(&mut x, &g, 1.0, &mut Saved::default());
+/// let n = SamRule::new(0.0).unwrap().climb(&mut x, &g, 5.0, 1.0, &mut Saved::default());
 /// assert!((x[0] - 0.6).abs() < 1e-15 && (x[1] - 0.8).abs() < 1e-15 && (n - 1.0).abs() < 1e-15);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,8 +50,15 @@ impl<T: Float> PerturbationRule<T> for SamRule {
     fn name(&self) -> &'static str {
         "sam"
     }
-    fn climb(&mut self, x: &mut [T], g: &Grad<T>, rho: f64, saved: &mut Saved<T>) -> f64 {
-        let n = g.norm();
+    fn climb(
+        &mut self,
+        x: &mut [T],
+        g: &Grad<T>,
+        g_norm: f64,
+        rho: f64,
+        saved: &mut Saved<T>,
+    ) -> f64 {
+        let n = g_norm;
         let s: T = normalized_scale(rho, n, self.eps);
         saved.climb(x, g, s);
         s.abs().to_f64() * n

@@ -11,7 +11,7 @@ use crate::{Float, Grad, Saved};
 /// let mut g = Grad::default();
 /// g.dense_mut(2).copy_from_slice(&[3.0, 4.0]);
 /// let mut x = [0.0, 0.0];
-/// let n = Usam.climb(&mut x, &g, 0.5, &mut Saved::default());
+/// let n = Usam.climb(&mut x, &g, 5.0, 0.5, &mut Saved::default());
 /// assert_eq!((x, n), ([1.5, 2.0], 2.5));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -21,8 +21,15 @@ impl<T: Float> PerturbationRule<T> for Usam {
     fn name(&self) -> &'static str {
         "usam"
     }
-    fn climb(&mut self, x: &mut [T], g: &Grad<T>, rho: f64, saved: &mut Saved<T>) -> f64 {
+    fn climb(
+        &mut self,
+        x: &mut [T],
+        g: &Grad<T>,
+        g_norm: f64,
+        rho: f64,
+        saved: &mut Saved<T>,
+    ) -> f64 {
         saved.climb(x, g, T::from_f64(rho));
-        rho * g.norm()
+        rho * g_norm
     }
 }
