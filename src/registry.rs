@@ -69,10 +69,19 @@ impl Experiment {
     }
 
     /// Draws the figures and fills the report sections from `results/`.
-    pub fn present(&self, paths: &Paths) -> Result<()> {
+    /// A report is filled in place when `paths.reports` already holds it, else from its template
+    /// in `templates` (the repository's `notebooks-md/`), and written atomically: a run writes
+    /// only the reports of the experiments it ran.
+    pub fn present(&self, paths: &Paths, templates: &Path) -> Result<()> {
         (self.draw)(paths)?;
         for (report, sections) in (self.sections)(paths)? {
-            update_report(&paths.reports.join(report), &sections)?;
+            let target = paths.reports.join(report);
+            let source = if target.exists() {
+                target.clone()
+            } else {
+                templates.join(report)
+            };
+            update_report(&source, &target, &sections)?;
         }
         Ok(())
     }
@@ -140,13 +149,15 @@ fn read<E: sam_experiments::Experiment>(p: &Paths) -> Result<E::Results> {
     Ok(E::read(&p.results_of(E::NAME))?)
 }
 
-/// Regenerates the generated sections of one report file in place (atomic write).
-pub fn update_report(path: &Path, sections: &[Section]) -> Result<()> {
-    let md = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", path.display()))?;
-    let filled = sam_report::fill(&md, sections)?;
-    if filled != md {
-        sam_results::write_atomic(path, filled.as_bytes())?;
+/// Fills the generated sections of the report `source` and writes it to `target` (atomically;
+/// not at all when nothing changed in place).
+pub fn update_report(source: &Path, target: &Path, sections: &[Section]) -> Result<()> {
+    let md = std::fs::read_to_string(source)
+        .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", source.display()))?;
+    let filled = sam_report::fill(&md, sections)
+        .map_err(|e| anyhow::anyhow!("report {}: {e}", source.display()))?;
+    if filled != md || source != target {
+        sam_results::write_atomic(target, filled.as_bytes())?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use samlab::registry::{registry, Context, Paths};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 #[derive(Parser)]
@@ -69,29 +69,11 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Copies the report templates into `out` when writing somewhere else than the repository.
-fn prepare_out(root: &Path, paths: &Paths) -> Result<()> {
-    std::fs::create_dir_all(&paths.reports)?;
-    std::fs::create_dir_all(&paths.figures)?;
-    std::fs::create_dir_all(&paths.results)?;
-    let src = root.join("notebooks-md");
-    if src != paths.reports {
-        for entry in std::fs::read_dir(&src)? {
-            let p = entry?.path();
-            let dest = paths.reports.join(p.file_name().expect("file name"));
-            if p.extension().is_some_and(|e| e == "md") && !dest.exists() {
-                std::fs::copy(&p, &dest)?;
-            }
-        }
-    }
-    Ok(())
-}
-
 fn main() -> std::process::ExitCode {
     match run(Args::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", samlab::cli::error_chain(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -120,7 +102,6 @@ fn run(args: Args) -> Result<()> {
         (None, false) => root.clone(),
     };
     let paths = Paths::under(&out);
-    prepare_out(&root, &paths)?;
     let progress = Progress(Mutex::new(None));
     let cb = |n: u64, m: &str| progress.callback(n, m);
     let ctx = Context {
@@ -138,7 +119,7 @@ fn run(args: Args) -> Result<()> {
             (e.run)(&paths, &ctx)?;
         }
         progress.finish();
-        e.present(&paths)?;
+        e.present(&paths, &root.join("notebooks-md"))?;
         eprintln!("{}: done in {:.1} s", e.name, t.elapsed().as_secs_f64());
     }
     eprintln!("wrote {}", out.display());

@@ -33,9 +33,11 @@ enum Command {
 fn main() -> std::process::ExitCode {
     match run(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // the reader closed stdout: stop quietly, with the status of a SIGPIPE death
+        Err(e) if e.is::<cli::ClosedPipe>() => std::process::ExitCode::from(141),
         Err(e) => {
             // The whole cause chain on one line, without a backtrace even if RUST_BACKTRACE is set.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", samlab::cli::error_chain(&e));
             std::process::ExitCode::FAILURE
         }
     }

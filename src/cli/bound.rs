@@ -93,25 +93,26 @@ pub fn run(args: Args) -> Result<()> {
                 .unwrap_or_else(|| init_theta_norm(&MNIST_LAYERS));
             let c = sam_pacbayes::sam_complexity(d, a.n, a.delta, a.rho, theta_norm)?;
             if a.json {
-                println!("{}", json!({ "complexity": c }));
+                super::print_json(&json!({ "complexity": c }))?;
             } else {
-                println!(
+                crate::outln!(
                     "Theorem 1 complexity term (d = {d}, n = {}, delta = {}, rho = {}, |theta| = {theta_norm}): {c}",
                     a.n, a.delta, a.rho
                 );
                 if c >= 1.0 {
-                    println!("vacuous for a loss in [0, 1] (the term alone is >= 1)");
+                    crate::outln!("vacuous for a loss in [0, 1] (the term alone is >= 1)");
                 }
             }
         }
         Which::KlInverse(a) => {
             let p = sam_pacbayes::kl_inverse_upper(a.q, a.c)?;
             if a.json {
-                println!("{}", json!({ "p": p }));
+                super::print_json(&json!({ "p": p }))?;
             } else {
-                println!(
+                crate::outln!(
                     "largest p in [q, 1] with kl(q || p) <= c (q = {}, c = {}): {p}",
-                    a.q, a.c
+                    a.q,
+                    a.c
                 );
             }
         }
@@ -126,9 +127,9 @@ pub fn run(args: Args) -> Result<()> {
                 );
             }
             if a.json {
-                println!("{}", json!({ "kl": kl }));
+                super::print_json(&json!({ "kl": kl }))?;
             } else {
-                println!(
+                crate::outln!(
                     "KL(N(mu_q, sigma_q^2 I) || N(mu_p, sigma_p^2 I)) (d = {}, |mu_q - mu_p|^2 = {}, sigma_q = {}, sigma_p = {}): {kl} nats",
                     a.d, a.mu_dist2, a.sigma_q, a.sigma_p
                 );

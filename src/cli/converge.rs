@@ -208,10 +208,10 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
     spinner.finish_and_clear();
     let rep = rep?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rep.result)?);
+        super::print_json(&rep.result)?;
         return Ok(());
     }
-    println!(
+    crate::outln!(
         "d = {}, G = {:.4}, L = {}, sigma = {}, eta0 = {} (eta0*L = {}), rho0 = {} (<= G*eta0 = {:.4}), f(x0) = {:.4}, {} seeds",
         cfg.x0.len(),
         rep.g,
@@ -224,7 +224,7 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
         rep.f0,
         cfg.seeds
     );
-    println!(
+    crate::outln!(
         "{:>9}  {:>11}  {:>25}  {:>11}  {:>11}  {:>11}  {:>8}",
         "T",
         "LHS mean",
@@ -235,12 +235,19 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
         "RHS/LHS"
     );
     for r in &rep.rows {
-        println!(
+        crate::outln!(
             "{:>9}  {:>11.4e}  [{:>11.4e}, {:>11.4e}]  {:>11.4e}  {:>11.4e}  {:>11.4e}  {:>8.2}",
-            r.t, r.lhs_mean, r.lhs_ci_lo, r.lhs_ci_hi, r.c1_term, r.c2_term, r.rhs, r.ratio
+            r.t,
+            r.lhs_mean,
+            r.lhs_ci_lo,
+            r.lhs_ci_hi,
+            r.c1_term,
+            r.c2_term,
+            r.rhs,
+            r.ratio
         );
     }
-    println!(
+    crate::outln!(
         "bound holds at every T (CI below the RHS's lower end): {}; slope of ln LHS on ln T: {:.3} (RHS: {:.3})",
         rep.holds, rep.result.slope, rep.rhs_slope
     );
@@ -250,13 +257,10 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
 fn floor(a: FloorArgs) -> Result<()> {
     let floor = quadratic_floor(a.lambda, a.eta, a.rho, a.steps, a.decay)?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "floor": floor }))?
-        );
+        super::print_json(&serde_json::json!({ "floor": floor }))?;
         return Ok(());
     }
-    println!(
+    crate::outln!(
         "normalized SAM on {}*w^2/2 from w = 1, eta = {}, rho = {}{}, {} steps",
         a.lambda,
         a.eta,
@@ -264,7 +268,7 @@ fn floor(a: FloorArgs) -> Result<()> {
         if a.decay { "/sqrt(t+1)" } else { " (constant)" },
         a.steps
     );
-    println!(
+    crate::outln!(
         "floor (max |w| over the last {} iterates): {floor:.6e}",
         window_len(a.steps)
     );
@@ -275,7 +279,7 @@ fn floor(a: FloorArgs) -> Result<()> {
         floor_closed_form(a.lambda, a.eta, a.rho)
             .map(|v| format!("closed form w* = eta*lambda*rho/(2 - eta*lambda): {v:.6e}"))
     };
-    println!(
+    crate::outln!(
         "{}",
         reference.unwrap_or_else(|| "no closed form outside 0 < eta*lambda < 2".into())
     );

@@ -8,6 +8,112 @@ pub mod toy;
 pub mod train;
 
 use anyhow::{Context, Result};
+use std::io::Write;
+
+/// stdout was closed by the reader (`samlab ... | head`): the binary exits quietly with status
+/// 141 (128 + SIGPIPE), as Unix tools do.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout was closed by the reader")]
+pub struct ClosedPipe;
+
+/// Writes one line to stdout and flushes it; a closed pipe is [`ClosedPipe`], any other failure
+/// (a full disk, `> /dev/full`) an error that says so. Used instead of `println!`, which panics.
+///
+/// ```
+/// samlab::cli::write_line(format_args!("{}", 1)).unwrap();
+/// ```
+pub fn write_line(args: std::fmt::Arguments) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let result = out
+        .write_fmt(args)
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush());
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ClosedPipe.into()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot write the result to stdout: {e} (check the disk or the file stdout goes to)"
+        )),
+    }
+}
+
+/// The first place in `v` that holds `null`, as a path like `rows[3].rhs`. In the JSON contracts
+/// every value is a number, string, bool, array or object: serde writes a NaN or an infinity as
+/// `null`, so a `null` here is a non-finite result.
+fn first_null(v: &serde_json::Value, path: &str, optional: &[&str]) -> Option<String> {
+    match v {
+        serde_json::Value::Null if optional.contains(&path) => None,
+        serde_json::Value::Null => Some(if path.is_empty() {
+            "the result".into()
+        } else {
+            path.into()
+        }),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| first_null(x, &format!("{path}[{i}]"), optional)),
+        serde_json::Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            first_null(x, &p, optional)
+        }),
+        _ => None,
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout (the `--json` contract), or fails naming the first
+/// quantity that is not a finite number: a non-finite result is an error, never a `null`.
+///
+/// ```
+/// assert!(samlab::cli::print_json(&serde_json::json!({"p": 0.5})).is_ok());
+/// let e = samlab::cli::print_json(&serde_json::json!({"rows": [{"rhs": f64::NAN}]})).unwrap_err();
+/// assert!(e.to_string().contains("rows[0].rhs"));
+/// ```
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    print_json_with_optional(value, &[])
+}
+
+/// [`print_json`] where the keys at the paths `optional` (e.g. `config.m_sharpness`) may be
+/// `null`: settings that are absent, not results.
+pub fn print_json_with_optional(value: &impl serde::Serialize, optional: &[&str]) -> Result<()> {
+    let v = serde_json::to_value(value)?;
+    if let Some(path) = first_null(&v, "", optional) {
+        anyhow::bail!(
+            "{path} is not a finite number (NaN or infinite): the inputs overflow f64 arithmetic; use smaller magnitudes"
+        );
+    }
+    write_line(format_args!("{}", serde_json::to_string_pretty(&v)?))
+}
+
+/// The error and its causes on one line, each cause once: a cause whose text the message already
+/// contains (thiserror messages often embed their source) is not repeated.
+///
+/// ```
+/// let e = anyhow::anyhow!("inner").context("outer: inner");
+/// assert_eq!(samlab::cli::error_chain(&e), "outer: inner");
+/// ```
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    for cause in e.chain().skip(1) {
+        let t = cause.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+    }
+    s
+}
+
+/// `println!` that returns an error instead of panicking (see [`write_line`]).
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))?
+    };
+}
 
 /// Parses "1.5,-2" into numbers, naming the bad piece.
 ///

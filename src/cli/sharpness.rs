@@ -90,16 +90,17 @@ pub fn run(args: Args) -> Result<()> {
     let obj = objective(&args, at.len())?;
     let r = sam_sharpness::sharpness_report(&obj, &at, args.rho)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        super::print_json(&r)?;
     } else {
-        println!(
+        crate::outln!(
             "kappa_rho (exact)   {:.12e}  at e = {:?}",
-            r.exact, r.argmax
+            r.exact,
+            r.argmax
         );
-        println!("first order rho|g|  {:.12e}", r.first_order);
-        println!("second order (TRS)  {:.12e}", r.second_order);
-        println!("lambda_max          {:.12e}", r.lambda_max);
-        println!("|grad|              {:.12e}", r.grad_norm);
+        crate::outln!("first order rho|g|  {:.12e}", r.first_order);
+        crate::outln!("second order (TRS)  {:.12e}", r.second_order);
+        crate::outln!("lambda_max          {:.12e}", r.lambda_max);
+        crate::outln!("|grad|              {:.12e}", r.grad_norm);
     }
     Ok(())
 }

@@ -55,17 +55,23 @@ pub fn run(args: Args) -> Result<()> {
     };
     let out = toy_json(&obj, &settings, &args.optimizer)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::print_json(&out)?;
     } else {
-        println!(
+        crate::outln!(
             "eta = {}, rho = {}, iterations = {}, start = {:?}",
-            settings.eta, settings.rho, settings.iterations, settings.start
+            settings.eta,
+            settings.rho,
+            settings.iterations,
+            settings.start
         );
         let name = out.optimizer.to_uppercase();
         for (name, e) in [("GD", &out.gd), (name.as_str(), &out.sam)] {
-            println!(
+            crate::outln!(
                 "{name:4}: final {:?}  loss {:.6e}  lambda_max {:.6}  sharpness {:.6e}",
-                e.final_point, e.loss, e.lambda_max, e.sharpness
+                e.final_point,
+                e.loss,
+                e.lambda_max,
+                e.sharpness
             );
         }
     }

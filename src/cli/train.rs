@@ -216,9 +216,9 @@ pub fn run(a: Args) -> Result<()> {
         cpu_s: last.cpu_s,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        super::print_json_with_optional(&s, &["config.m_sharpness"])?;
     } else {
-        println!(
+        crate::outln!(
             "{} lr {} seed {}: train loss {:.4}, test loss {:.4}, test acc {:.4}, gap {:.4}, {} gradient evaluations, {:.1} s training",
             s.config.optimizer.name(), s.config.lr, s.config.seed, s.train_loss, s.test_loss, s.test_acc, s.gap, s.grad_evals, s.wall_s
         );

@@ -218,11 +218,22 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MnistError + '_ {
     }
 }
 
-fn gunzip(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len() * 5);
-    flate2::read::GzDecoder::new(bytes)
+/// Decompresses one gzip member, reading at most `max_len + 1` bytes of output (so a
+/// decompression bomb is cut off and then fails the length check) and refusing data after the
+/// member (a second member or trailing bytes, which `zcat` would decode differently).
+fn gunzip(bytes: &[u8], path: &Path, max_len: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(max_len.min(bytes.len().saturating_mul(8)) + 1);
+    let mut dec = flate2::bufread::GzDecoder::new(bytes);
+    (&mut dec)
+        .take(max_len as u64 + 1)
         .read_to_end(&mut out)
         .map_err(io_err(path))?;
+    if out.len() <= max_len && !dec.into_inner().is_empty() {
+        return Err(MnistError::InvalidData(format!(
+            "{}: data after the first gzip member (a concatenated or padded file): replace it with the original download",
+            path.display()
+        )));
+    }
     Ok(out)
 }
 
@@ -241,7 +252,7 @@ pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
         verify_idx(&bytes, spec, &raw)
     } else if gz.is_file() {
         let bytes = std::fs::read(&gz).map_err(io_err(&gz))?;
-        verify_idx(&gunzip(&bytes, &gz)?, spec, &gz)
+        verify_idx(&gunzip(&bytes, &gz, spec.file_len())?, spec, &gz)
     } else {
         Err(MnistError::Missing {
             file: spec.name.to_string(),
@@ -360,12 +371,52 @@ pub fn load(opts: &LoadOptions) -> Result<(Mnist, Source)> {
     Ok((load_dir(d)?, Source::Fetched(d.clone())))
 }
 
+/// The longest a download may take, in seconds (`SAM_MNIST_TIMEOUT` overrides it); connecting
+/// and waiting for the response each have at most a sixth of it (at least 5 s).
+pub const DEFAULT_TIMEOUT_S: u64 = 120;
+
+/// The download timeout: `SAM_MNIST_TIMEOUT` (whole seconds > 0) or [`DEFAULT_TIMEOUT_S`].
+///
+/// ```
+/// assert!(sam_mnist::data::download_timeout().unwrap().as_secs() > 0);
+/// ```
+pub fn download_timeout() -> Result<std::time::Duration> {
+    match std::env::var("SAM_MNIST_TIMEOUT") {
+        Err(_) => Ok(std::time::Duration::from_secs(DEFAULT_TIMEOUT_S)),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if s > 0 => Ok(std::time::Duration::from_secs(s)),
+            _ => Err(sam_params::Invalid::new(
+                "SAM_MNIST_TIMEOUT",
+                format!("'{v}'"),
+                format!("whole seconds > 0 (default {DEFAULT_TIMEOUT_S})"),
+            )
+            .into()),
+        },
+    }
+}
+
 fn http_get(url: &str) -> Result<Vec<u8>> {
     let http = |message: String| MnistError::Http {
         url: url.to_string(),
         message,
     };
-    let mut resp = ureq::get(url).call().map_err(|e| http(e.to_string()))?;
+    let total = download_timeout()?;
+    let part = (total / 6)
+        .max(std::time::Duration::from_secs(5))
+        .min(total);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(total))
+        .timeout_connect(Some(part))
+        .timeout_recv_response(Some(part))
+        .build()
+        .into();
+    let mut resp = agent.get(url).call().map_err(|e| {
+        http(format!(
+            "{e} (timeouts: {} s in all, {} s to connect or to answer; SAM_MNIST_TIMEOUT sets the total)",
+            total.as_secs(),
+            part.as_secs()
+        ))
+    })?;
     let mut out = Vec::new();
     resp.body_mut()
         .as_reader()
@@ -397,7 +448,7 @@ pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
         for m in mirrors {
             let url = format!("{}/{}.gz", m.trim_end_matches('/'), spec.name);
             let got = http_get(&url).and_then(|gz| {
-                let raw = gunzip(&gz, Path::new(&url))?;
+                let raw = gunzip(&gz, Path::new(&url), spec.file_len())?;
                 verify_idx(&raw, spec, Path::new(&url))?;
                 Ok(gz)
             });

@@ -483,7 +483,7 @@ pub fn train_from(
 ) -> Result<TrainOutcome> {
     check_run(cfg, sets, &init, orders)?;
     let mut params = init;
-    let mut rows = Vec::with_capacity(cfg.epochs + 1);
+    let mut rows = Vec::new();
     train_loop(cfg, sets, &mut params, orders, |mark, p| {
         let row = mark.row(measure(p, sets, eval_threads), cfg)?;
         on_epoch(&row);
@@ -797,6 +797,10 @@ pub fn time_steps(
     Ok(out)
 }
 
+/// The most epochs a run accepts (the paper's runs take 75-150), so that a run ends in bounded
+/// time and its rows fit in memory.
+pub const MAX_EPOCHS: usize = 100_000;
+
 impl ParamGuard for TrainConfig {
     fn check_ref(&self) -> std::result::Result<(), sam_params::Invalid> {
         let bad = |name: &str, value: String, expected: &str| {
@@ -852,11 +856,11 @@ impl ParamGuard for TrainConfig {
                 );
             }
         }
-        if self.epochs == 0 {
+        if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return bad(
                 "epochs",
-                "0".into(),
-                "pass --epochs >= 1 (paper: 150, SAM 75)",
+                self.epochs.to_string(),
+                &format!("pass --epochs between 1 and {MAX_EPOCHS} (paper: 150, SAM 75)"),
             );
         }
         if self.train_size == 0 || self.train_size > 60000 {

@@ -45,9 +45,19 @@ impl sam_params::ParamGuard for ToySettings {
         sam_params::finite_pos("eta", self.eta, "--eta 0.1")?;
         sam_params::finite_nonneg("rho", self.rho, "--rho 0.05")?;
         sam_params::at_least("iterations", self.iterations, 1, "--iterations 1000")?;
+        if self.iterations > MAX_ITERATIONS {
+            return Err(sam_params::Invalid::new(
+                "iterations",
+                self.iterations,
+                format!("at most {MAX_ITERATIONS} (about a minute of steps; the paper's runs take 1000)"),
+            ));
+        }
         Ok(())
     }
 }
+
+/// The most iterations a toy run accepts, so that every run ends in bounded time.
+pub const MAX_ITERATIONS: usize = 100_000_000;
 
 /// A trajectory: every iterate, the start included.
 pub type Trajectory = Vec<Vec<f64>>;
@@ -237,11 +247,11 @@ fn end(f: &AnyObjective, x: Vec<f64>, rho: f64) -> Result<RunEnd> {
 /// ```
 pub fn toy_json(f: &AnyObjective, s: &ToySettings, optimizer: &str) -> Result<ToyJson> {
     let method = method(optimizer, s)?;
-    let (gd, sam) = run_pair_with(f, s, method)?;
-    let last = |t: Trajectory| t.into_iter().last().unwrap_or_else(|| s.start.clone());
+    // only the end points: memory does not grow with the number of iterations
+    let (gd, sam) = finals_with(f, s, method)?;
     Ok(ToyJson {
-        gd: end(f, last(gd), s.rho)?,
-        sam: end(f, last(sam), s.rho)?,
+        gd: end(f, gd, s.rho)?,
+        sam: end(f, sam, s.rho)?,
         optimizer: method.name().into(),
         settings: s.clone(),
     })

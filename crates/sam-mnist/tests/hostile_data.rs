@@ -1,0 +1,95 @@
+//! Issue 12's data defects, each a regression test: a gzip bomb is cut off at the expected size
+//! plus one byte (bounded time and memory), a concatenated gzip is refused, and a stalled mirror
+//! gives up within its timeout.
+
+use flate2::{write::GzEncoder, Compression};
+use sam_mnist::data::{fetch, read_idx, TEST_LABELS};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// Issue 12, item 6: "a gzip bomb is decompressed whole into memory (4 GiB, 10 s)". 256 MiB of
+/// zeros behind a valid header (about 250 KB compressed) must be refused after reading the
+/// label file's 10008 bytes plus one, not decompressed whole.
+#[test]
+fn gzip_bomb_is_cut_off_at_the_expected_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = GzEncoder::new(Vec::new(), Compression::best());
+    e.write_all(&[0, 0, 8, 1, 0, 0, 0x27, 0x10]).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        e.write_all(&zeros).unwrap();
+    }
+    std::fs::write(
+        dir.path().join(format!("{}.gz", TEST_LABELS.name)),
+        e.finish().unwrap(),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let err = read_idx(dir.path(), &TEST_LABELS).unwrap_err().to_string();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(err.contains("10009 bytes after decompression"), "{err}");
+}
+
+/// Issue 12, item 6: "a concatenated gzip (a second member appended) is accepted although zcat
+/// gives different bytes". A valid label file followed by a second member must be refused.
+#[test]
+fn concatenated_gzip_is_refused() {
+    let labels = {
+        let mut v = vec![0, 0, 8, 1, 0, 0, 0x27, 0x10];
+        v.extend((0..10_000).map(|i| (i % 10) as u8));
+        v
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{}.gz", TEST_LABELS.name));
+    // one member alone reaches the checksum check (synthetic labels: a checksum error)
+    std::fs::write(&path, gz(&labels)).unwrap();
+    let one = read_idx(dir.path(), &TEST_LABELS).unwrap_err().to_string();
+    assert!(one.contains("SHA-256") || one.contains("checksum"), "{one}");
+    // two members: refused before, naming the trailing data
+    let mut two = gz(&labels);
+    two.extend(gz(b"appended"));
+    std::fs::write(&path, two).unwrap();
+    let err = read_idx(dir.path(), &TEST_LABELS).unwrap_err().to_string();
+    assert!(err.contains("after the first gzip member"), "{err}");
+}
+
+/// Issue 12, item 1: "a stalled mirror hangs forever". A local server that accepts and never
+/// answers must give an error naming the mirror within the timeout (SAM_MNIST_TIMEOUT = 2 s).
+#[test]
+fn stalled_mirror_times_out_naming_the_mirror() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // accept connections and hold them open without a byte of answer
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    std::env::set_var("SAM_MNIST_TIMEOUT", "2");
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = format!("http://127.0.0.1:{port}");
+    let t = Instant::now();
+    let err = fetch(dir.path(), std::slice::from_ref(&mirror))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(err.contains(&mirror), "{err}");
+    assert!(err.contains("SAM_MNIST_TIMEOUT"), "{err}");
+    // nothing was left in the folder
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
