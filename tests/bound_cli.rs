@@ -292,5 +292,8 @@ fn bound_kl_gauss_rejects_bad_input_cleanly() {
         "mu_dist2 = -1",
     );
     // An overflowing KL is an error, not a `null` in the JSON.
-    fails_with(&base("1e300", "1e-300"), "overflowed");
+    fails_with(
+        &base("1e300", "1e-300"),
+        "KL overflows f64: d (sigma_q / sigma_p)^2 is infinite",
+    );
 }

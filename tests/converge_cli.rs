@@ -125,7 +125,10 @@ fn quadratic_floor_rejects_bad_input_cleanly() {
     qf(&["--lambda", "NaN"], "lambda = NaN");
     qf(&["--steps", "0"], "steps = 0");
     qf(&["--steps", "-3"], "'-3'");
-    qf(&["--eta", "5", "--rho", "0.1"], "diverged at step");
+    qf(
+        &["--eta", "5", "--rho", "0.1"],
+        "eta * lambda = 5 is invalid",
+    );
 }
 
 #[test]

@@ -38,14 +38,14 @@ pub struct SamArgs {
     #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
     pub n: u64,
     /// Confidence δ in (0, 1).
-    #[arg(long, default_value_t = 0.05, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, default_value_t = 0.05, allow_hyphen_values = true)]
     pub delta: f64,
     /// SAM radius ρ (> 0).
-    #[arg(long, default_value_t = 0.05, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, default_value_t = 0.05, allow_hyphen_values = true)]
     pub rho: f64,
     /// Euclidean norm |θ| of the parameters (>= 0) [default: sqrt(E|θ|²) at PyTorch's default
     /// initialisation of the MNIST network, weights and biases U(±1/√fan_in)].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub theta_norm: Option<f64>,
     /// Print JSON on stdout.
     #[arg(long)]
@@ -55,10 +55,10 @@ pub struct SamArgs {
 #[derive(clap::Args)]
 pub struct KlInverseArgs {
     /// Empirical risk q in [0, 1].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub q: f64,
     /// Budget c >= 0 (the right-hand side of kl(q || p) <= c).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub c: f64,
     /// Print JSON on stdout.
     #[arg(long)]
@@ -71,13 +71,13 @@ pub struct KlGaussArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub d: u64,
     /// Squared distance of the means |μ_q − μ_p|² (>= 0).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub mu_dist2: f64,
     /// Posterior scale σ_q (> 0).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub sigma_q: f64,
     /// Prior scale σ_p (> 0).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub sigma_p: f64,
     /// Print JSON on stdout.
     #[arg(long)]
@@ -119,11 +119,31 @@ pub fn run(args: Args) -> Result<()> {
         Which::KlGauss(a) => {
             let kl = sam_pacbayes::kl_gauss_isotropic(a.d, a.mu_dist2, a.sigma_q, a.sigma_p)?;
             if !kl.is_finite() {
+                // name the term that overflowed and the inputs it comes from
+                use sam_params::show;
+                let ratio = a.d as f64 * (a.sigma_q / a.sigma_p).powi(2);
+                let mean = a.mu_dist2 / (a.sigma_p * a.sigma_p);
+                if !ratio.is_finite() {
+                    bail!(
+                        "KL overflows f64: d (sigma_q / sigma_p)^2 is infinite for d = {}, sigma_q = {}, sigma_p = {}: bring the two scales closer",
+                        a.d,
+                        show(a.sigma_q),
+                        show(a.sigma_p)
+                    );
+                }
+                if !mean.is_finite() {
+                    bail!(
+                        "KL overflows f64: |mu_q - mu_p|^2 / sigma_p^2 is infinite for mu_dist2 = {}, sigma_p = {}: raise sigma_p or lower mu_dist2",
+                        show(a.mu_dist2),
+                        show(a.sigma_p)
+                    );
+                }
                 bail!(
-                    "KL overflowed f64 for sigma_q = {}, sigma_p = {} (d = {}): the scale ratio is too extreme",
-                    a.sigma_q,
-                    a.sigma_p,
-                    a.d
+                    "KL overflows f64 for d = {}, mu_dist2 = {}, sigma_q = {}, sigma_p = {}",
+                    a.d,
+                    show(a.mu_dist2),
+                    show(a.sigma_q),
+                    show(a.sigma_p)
                 );
             }
             if a.json {

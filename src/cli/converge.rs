@@ -89,13 +89,13 @@ pub struct Theorem2Args {
     #[arg(long, value_enum, default_value_t = NoiseArg::from(d().noise))]
     pub noise: NoiseArg,
     /// σ (>= 0): E‖ξ‖² = σ² (Assumption 2).
-    #[arg(long, allow_hyphen_values = true, default_value_t = d().sigma)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = d().sigma)]
     pub sigma: f64,
     /// η₀ (> 0) of η_t = η₀/√(t+1); the bound's 2/η₀ presumes η₀L <= 1.
-    #[arg(long, allow_hyphen_values = true, default_value_t = d().eta0)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = d().eta0)]
     pub eta0: f64,
     /// ρ₀ of ρ_t = ρ₀/√(t+1); Theorem 2 needs 0 <= ρ₀ <= Gη₀.
-    #[arg(long, allow_hyphen_values = true, default_value_t = d().rho0)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = d().rho0)]
     pub rho0: f64,
     /// Independent runs (>= 2).
     #[arg(long, allow_hyphen_values = true, default_value_t = d().seeds)]
@@ -113,7 +113,7 @@ pub struct Theorem2Args {
     #[arg(long, allow_hyphen_values = true, default_value_t = d().grid_points)]
     pub grid_points: usize,
     /// Level of the Student-t confidence intervals, in (0, 1).
-    #[arg(long, allow_hyphen_values = true, default_value_t = d().confidence)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = d().confidence)]
     pub confidence: f64,
     /// Print `{"rows": [{"t", "lhs", "lhs_ci", "rhs"}], "slope"}` on stdout.
     #[arg(long)]
@@ -123,13 +123,13 @@ pub struct Theorem2Args {
 #[derive(clap::Args)]
 pub struct FloorArgs {
     /// Curvature λ (>= 0) of f(w) = λw²/2.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 1.0)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = 1.0)]
     pub lambda: f64,
     /// Constant step size η (>= 0); a floor exists for 0 < ηλ < 2.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 0.5)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = 0.5)]
     pub eta: f64,
     /// Radius ρ (>= 0), or ρ₀ of ρ/√(t+1) with --decay.
-    #[arg(long, allow_hyphen_values = true, default_value_t = 0.1)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true, default_value_t = 0.1)]
     pub rho: f64,
     /// Number of steps N (>= 1).
     #[arg(long, allow_hyphen_values = true, default_value_t = 10_000)]

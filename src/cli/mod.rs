@@ -115,6 +115,35 @@ macro_rules! outln {
     };
 }
 
+/// Parses one numeric option value: a number, or `NaN`/`inf` (which the settings' own checks then
+/// refuse with their allowed range), but never a value that silently overflows to infinity or
+/// underflows to 0 (`1e400`, `1e-400`).
+///
+/// ```
+/// assert_eq!(samlab::cli::number("-1.5"), Ok(-1.5));
+/// assert!(samlab::cli::number("1e-400").unwrap_err().contains("underflows"));
+/// assert!(samlab::cli::number("1e400").unwrap_err().contains("overflows"));
+/// ```
+pub fn number(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    let mantissa = s.trim().split(['e', 'E']).next().unwrap_or("");
+    let named = s.trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if v.is_infinite() && !named.starts_with("inf") {
+        return Err(format!(
+            "'{s}' overflows f64 (its magnitude is above 1.8e308)"
+        ));
+    }
+    if v == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+        return Err(format!(
+            "'{s}' underflows to 0 in f64 (its magnitude is below 5e-324)"
+        ));
+    }
+    Ok(v)
+}
+
 /// Parses "1.5,-2" into numbers, naming the bad piece.
 ///
 /// ```

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, allow_hyphen_values = true)]
     pub at: String,
     /// The radius ρ (>= 0).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub rho: f64,
     /// Quadratic only: symmetric A, rows separated by ';' (e.g. "2,0;0,-1").
     #[arg(long, allow_hyphen_values = true)]
@@ -60,7 +60,19 @@ pub fn parse_matrix(s: &str) -> Result<(Vec<f64>, usize)> {
     Ok((rows.concat(), d))
 }
 
+/// The largest dimension `sharpness` accepts: the exact maximum needs dense Hessians and
+/// eigendecompositions, O(d³) each (d = 500 takes seconds).
+pub const MAX_DIM: usize = 500;
+
 fn objective(args: &Args, dim: usize) -> Result<AnyObjective> {
+    if !matches!(args.objective, ObjectiveName::Quadratic)
+        && (args.matrix.is_some() || args.linear.is_some())
+    {
+        bail!("--matrix and --linear define the quadratic only: drop them or use --objective quadratic");
+    }
+    if dim > MAX_DIM {
+        bail!("--at has {dim} coordinates: at most {MAX_DIM} (the exact maximum is O(d^3) per Hessian)");
+    }
     Ok(match args.objective {
         ObjectiveName::Fig1 => AnyObjective::Fig1(Fig1),
         ObjectiveName::Fig2 => AnyObjective::Fig2(Fig2),

@@ -20,10 +20,10 @@ pub struct Args {
     #[arg(value_enum)]
     pub which: ToyName,
     /// Learning rate η (> 0), shared by GD and SAM [default: the documented setting].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub eta: Option<f64>,
     /// SAM radius ρ (>= 0).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub rho: Option<f64>,
     /// Number of steps (>= 1).
     #[arg(long)]

@@ -32,10 +32,10 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub optimizer: OptName,
     /// Learning rate [default: the paper's for the optimizer].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Radius ρ (SAM family only) [default: 0.2; ASAM 2.0].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub rho: Option<f64>,
     /// Epochs [default: 150, SAM 75, i.e. 15000 gradient evaluations].
     #[arg(long)]
@@ -53,19 +53,19 @@ pub struct Args {
     #[arg(long)]
     pub m_sharpness: Option<usize>,
     /// Adam's first-moment decay (Adam only) [default: 0.9].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub beta1: Option<f64>,
     /// Adam's second-moment decay (Adam only) [default: 0.999].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub beta2: Option<f64>,
     /// Adam's epsilon (Adam only) [default: 1e-8].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub adam_eps: Option<f64>,
     /// Epsilon of the normalised rules, ê = ρ v/(‖v‖ + eps) (sam, asam) [default: 1e-12].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub sam_eps: Option<f64>,
     /// ASAM's offset η in T = diag(|w| + η) (asam only) [default: 0.01].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub asam_eta: Option<f64>,
     /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then data/mnist, fetched if missing].
     #[arg(long)]
@@ -153,8 +153,27 @@ pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
     Ok(c.check()?)
 }
 
-/// Fails early, before any training, when `path` cannot be written.
+/// Fails early, before any training, when `path` cannot be written, is a folder, or exists as
+/// something other than a regular file (a symlink or FIFO would be replaced by the atomic write).
 fn check_writable(path: &std::path::Path) -> Result<()> {
+    if path.as_os_str().to_string_lossy().ends_with('/') {
+        bail!(
+            "--out {} names a folder: give a file name, e.g. --out run.csv",
+            path.display()
+        );
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.is_dir() {
+            bail!(
+                "--out {} is a folder: give a file name inside it, e.g. --out {}/run.csv",
+                path.display(),
+                path.display()
+            );
+        }
+        if !meta.file_type().is_file() {
+            bail!("--out {} exists and is not a regular file (a symlink, FIFO or device): give another path", path.display());
+        }
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -177,10 +196,10 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(out) = &a.out {
         check_writable(out)?;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // data/mnist under the current folder, then the user's cache folder (DESIGN.md)
     let (data, _) = load(&LoadOptions::new(
         a.data_dir.clone(),
-        root.join("data/mnist"),
+        PathBuf::from("data/mnist"),
     ))?;
     let pb = ProgressBar::new(cfg.epochs as u64);
     pb.set_style(

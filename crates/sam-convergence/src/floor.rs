@@ -103,8 +103,18 @@ fn check_qf(lambda: f64, eta: f64, rho: f64, steps: usize) -> Result<()> {
             "the floor is measured over the last 10% of the steps: pass steps >= 1 (e.g. 10000)",
         ));
     }
+    if steps > MAX_STEPS {
+        return Err(invalid(
+            "steps",
+            steps,
+            format!("at most {MAX_STEPS} (about a minute); the floor settles within a few hundred steps"),
+        ));
+    }
     Ok(())
 }
+
+/// The most steps a floor run accepts, so that it ends in bounded time.
+pub const MAX_STEPS: usize = 1_000_000_000;
 
 /// Runs the configured SAM on f(w) = λw²/2 from w = 1 with sam-optim's run loop and returns
 /// max |w| over the last [`window_len`] iterates.
@@ -117,6 +127,15 @@ fn check_qf(lambda: f64, eta: f64, rho: f64, steps: usize) -> Result<()> {
 /// ```
 pub fn quadratic_floor_with(cfg: &QuadraticFloorConfig) -> Result<f64> {
     check_qf(cfg.lambda, cfg.eta, cfg.rho, cfg.steps)?;
+    // normalized SAM has a floor only for eta * lambda < 2; unnormalized SAM's |q|^t is
+    // measured for every eta (its divergence is part of what it shows)
+    if cfg.variant == SamVariant::Normalized && cfg.eta * cfg.lambda >= 2.0 {
+        return Err(invalid(
+            "eta * lambda",
+            cfg.eta * cfg.lambda,
+            "it must be < 2: for eta * lambda >= 2 normalized SAM diverges and there is no floor (lower --eta)",
+        ));
+    }
     let f = Quadratic::new(vec![cfg.lambda], vec![0.0])
         .map_err(|e| invalid("lambda", cfg.lambda, e.to_string()))?;
     let eta = Schedule::constant(cfg.eta)?;
@@ -312,8 +331,18 @@ mod tests {
 
     #[test]
     fn divergence_is_an_error_not_a_panic() {
-        let r = quadratic_floor(1.0, 3.0, 0.5, 100_000, false);
-        assert!(r.is_err(), "{r:?}");
+        // eta * lambda >= 2: no floor exists, refused up front (issue 12, item 9)
+        let e = quadratic_floor(1.0, 3.0, 0.5, 100_000, false).unwrap_err();
+        assert!(e.to_string().contains("eta * lambda = 3 is invalid"), "{e}");
+        // unnormalized SAM with |1 - eta lambda (1 + rho lambda)| = 2 > 1: diverges in the run
+        let r = quadratic_floor_with(&QuadraticFloorConfig {
+            lambda: 1.0,
+            eta: 1.5,
+            rho: 1.0,
+            steps: 100_000,
+            decay: false,
+            variant: SamVariant::Unnormalized,
+        });
         assert!(r.unwrap_err().to_string().contains("diverged"));
     }
 

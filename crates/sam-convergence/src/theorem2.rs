@@ -139,6 +139,17 @@ impl Theorem2Config {
                 "it must be finite and > 0 (e.g. 0.5 with eta0 * L <= 1)",
             ));
         }
+        let eta0_l = self.eta0 * self.problem.l_smooth();
+        if eta0_l > 1.0 {
+            return Err(invalid(
+                "eta0 * L",
+                eta0_l,
+                format!(
+                    "Theorem 2 presumes eta0 * L <= 1 (L = {}): lower eta0",
+                    self.problem.l_smooth()
+                ),
+            ));
+        }
         nonneg("rho0", self.rho0)?;
         let g_eta = self.problem.g_bound() * self.eta0;
         if self.rho0 > g_eta {
@@ -160,6 +171,13 @@ impl Theorem2Config {
                 "(t_min, t_max)",
                 format!("({}, {})", self.t_min, self.t_max),
                 "need 1 <= t_min < t_max (e.g. 100 and 100000)",
+            ));
+        }
+        if self.t_max > MAX_T || (self.seeds as f64) * (self.t_max as f64) > MAX_WORK {
+            return Err(invalid(
+                "(seeds, t_max)",
+                format!("({}, {})", self.seeds, self.t_max),
+                format!("need t_max <= {MAX_T} and seeds * t_max <= {MAX_WORK:e} (about a minute of steps)"),
             ));
         }
         if self.grid_points < 2 {
@@ -192,6 +210,11 @@ impl Theorem2Config {
         2.0 * (l * self.sigma * self.sigma * self.eta0 + l * g * self.rho0)
     }
 }
+
+/// The largest T a Theorem 2 run accepts.
+pub const MAX_T: usize = 100_000_000;
+/// The most SAM steps (seeds × T) a Theorem 2 run accepts, so that it ends in bounded time.
+pub const MAX_WORK: f64 = 2e9;
 
 /// Log-spaced integer grid from `t_min` to `t_max` (both included), `n` points before
 /// rounding and deduplication.

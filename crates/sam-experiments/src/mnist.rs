@@ -557,7 +557,7 @@ fn parse_reference(readme: &str) -> Vec<ReferenceRow> {
 /// `../shared/anchors/README.md`, the JAX reference table, read when present).
 pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
     let (data, source) = load(&LoadOptions::new(None, root.join("data/mnist")))?;
-    eprintln!("mnist: data from {source:?}");
+    eprintln!("mnist: data from {source}");
     // Sweep (seed 0) and protocol (every seed of every optimizer) in one scheduled batch, so
     // both cores stay busy to the end; a config that is in both (the protocol's seed 0 is the
     // sweep's default point) runs once.

@@ -296,10 +296,46 @@ pub enum Source {
     Explicit(PathBuf),
     /// The `SAM_MNIST_DIR` environment variable.
     Env(PathBuf),
-    /// `data/mnist/` in the repository (already present).
+    /// `data/mnist/` in the repository or the current folder (already present).
     Repo(PathBuf),
-    /// Fetched into the repository directory now.
+    /// The user's cache folder (already present).
+    Cache(PathBuf),
+    /// Fetched now (into the cache folder, or `repo_dir` without one).
     Fetched(PathBuf),
+}
+
+impl Source {
+    /// What kind of place: `explicit`, `env`, `repo`, `cache` or `fetched`.
+    ///
+    /// ```
+    /// use sam_mnist::data::Source;
+    /// assert_eq!(Source::Env("/d".into()).kind(), "env");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Explicit(_) => "explicit",
+            Source::Env(_) => "env",
+            Source::Repo(_) => "repo",
+            Source::Cache(_) => "cache",
+            Source::Fetched(_) => "fetched",
+        }
+    }
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Explicit(p)
+            | Source::Env(p)
+            | Source::Repo(p)
+            | Source::Cache(p)
+            | Source::Fetched(p) => p,
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.path().display(), self.kind())
+    }
 }
 
 /// How to find (and possibly fetch) the data. Build with [`LoadOptions::new`] (reads the
@@ -310,8 +346,11 @@ pub struct LoadOptions {
     pub data_dir: Option<PathBuf>,
     /// Value of `SAM_MNIST_DIR` if set: used next (must hold the files).
     pub env_dir: Option<PathBuf>,
-    /// `data/mnist/` in the repository (the caller knows the workspace root).
+    /// `data/mnist/` of the repository, or of the current folder for an installed binary.
     pub repo_dir: PathBuf,
+    /// The user's cache folder (`$XDG_CACHE_HOME/samlab/mnist`, else `~/.cache/samlab/mnist`):
+    /// looked in after `repo_dir`, and where downloads go. `None`: downloads go to `repo_dir`.
+    pub cache_dir: Option<PathBuf>,
     /// Base URLs tried in order when the repository directory lacks the files.
     pub mirrors: Vec<String>,
     /// Whether fetching is allowed at all.
@@ -337,8 +376,12 @@ impl LoadOptions {
         };
         LoadOptions {
             data_dir,
-            env_dir: std::env::var_os(ENV_DIR).map(PathBuf::from),
+            // an empty SAM_MNIST_DIR counts as unset, not as the current folder
+            env_dir: std::env::var_os(ENV_DIR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             repo_dir,
+            cache_dir: cache_dir(),
             mirrors,
             allow_fetch: true,
         }
@@ -353,7 +396,7 @@ impl LoadOptions {
 /// ```
 /// use sam_mnist::data::{load, LoadOptions};
 /// let opts = LoadOptions { data_dir: None, env_dir: None, repo_dir: "/nonexistent".into(),
-///                          mirrors: vec![], allow_fetch: false };
+///                          cache_dir: None, mirrors: vec![], allow_fetch: false };
 /// assert!(load(&opts).is_err()); // not there, and fetching is off
 /// ```
 pub fn load(opts: &LoadOptions) -> Result<(Mnist, Source)> {
@@ -364,11 +407,36 @@ pub fn load(opts: &LoadOptions) -> Result<(Mnist, Source)> {
         return Ok((load_dir(d)?, Source::Env(d.clone())));
     }
     let d = &opts.repo_dir;
-    if has_files(d) || !opts.allow_fetch {
+    if has_files(d) {
         return Ok((load_dir(d)?, Source::Repo(d.clone())));
     }
-    fetch(d, &opts.mirrors)?;
-    Ok((load_dir(d)?, Source::Fetched(d.clone())))
+    if let Some(c) = opts.cache_dir.as_ref().filter(|c| has_files(c)) {
+        return Ok((load_dir(c)?, Source::Cache(c.clone())));
+    }
+    if !opts.allow_fetch {
+        return Ok((load_dir(d)?, Source::Repo(d.clone())));
+    }
+    let target = opts.cache_dir.as_ref().unwrap_or(d);
+    fetch(target, &opts.mirrors)?;
+    Ok((load_dir(target)?, Source::Fetched(target.clone())))
+}
+
+/// The user's cache folder for MNIST: `$XDG_CACHE_HOME/samlab/mnist`, else
+/// `$HOME/.cache/samlab/mnist` (`None` without either).
+///
+/// ```
+/// if let Some(d) = sam_mnist::data::cache_dir() { assert!(d.ends_with("samlab/mnist")); }
+/// ```
+pub fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("samlab").join("mnist"))
 }
 
 /// The longest a download may take, in seconds (`SAM_MNIST_TIMEOUT` overrides it); connecting
@@ -427,16 +495,31 @@ fn http_get(url: &str) -> Result<Vec<u8>> {
 
 /// Downloads every missing file of the four into `dir` from the first mirror that serves bytes
 /// that verify. Each file is written to a temporary file in `dir` and renamed into place only
-/// after verification.
+/// after verification; folders this call created are removed again when it fails.
 ///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("sam-mnist-doc-{}", std::process::id()));
 /// let e = sam_mnist::data::fetch(&dir, &[]).unwrap_err(); // no mirrors: nothing to try
 /// assert!(e.to_string().contains("could not fetch"));
-/// assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0); // nothing left behind
-/// std::fs::remove_dir(&dir).unwrap();
+/// assert!(!dir.exists()); // nothing left behind, not even the folder
 /// ```
 pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
+    // the folders this call creates (deepest first), to remove again if every mirror fails
+    let created: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let result = fetch_into(dir, mirrors);
+    if result.is_err() {
+        for d in &created {
+            let _ = std::fs::remove_dir(d); // only if still empty
+        }
+    }
+    result
+}
+
+fn fetch_into(dir: &Path, mirrors: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     for spec in &FILES {
         if dir.join(spec.name).is_file() || dir.join(format!("{}.gz", spec.name)).is_file() {

@@ -806,18 +806,18 @@ impl ParamGuard for TrainConfig {
         let bad = |name: &str, value: String, expected: &str| {
             Err(sam_params::Invalid::new(name, value, expected))
         };
-        if !(self.lr.is_finite() && self.lr > 0.0) {
+        if !(self.lr.is_finite() && self.lr > 0.0 && (self.lr as f32) > 0.0) {
             return bad(
                 "lr",
-                self.lr.to_string(),
-                "pass a finite learning rate > 0, e.g. --lr 0.01",
+                sam_params::show(self.lr),
+                "pass a finite learning rate > 0 that does not round to 0 in f32, e.g. --lr 0.01",
             );
         }
         if let Some(rho) = self.optimizer.rho() {
             if !(rho.is_finite() && rho >= 0.0) {
                 return bad(
                     "rho",
-                    rho.to_string(),
+                    sam_params::show(rho),
                     "pass a finite rho >= 0, e.g. --rho 0.2",
                 );
             }
@@ -826,7 +826,7 @@ impl ParamGuard for TrainConfig {
             if !(eta.is_finite() && eta >= 0.0) {
                 return bad(
                     "asam_eta",
-                    eta.to_string(),
+                    sam_params::show(eta),
                     "pass a finite ASAM eta >= 0 (default 0.01)",
                 );
             }
@@ -839,7 +839,7 @@ impl ParamGuard for TrainConfig {
             if !(0.0..1.0).contains(&(v as f32)) {
                 return bad(
                     name,
-                    v.to_string(),
+                    sam_params::show(v),
                     &format!("pass {flag} in [0, 1) (default: 0.9 and 0.999)"),
                 );
             }
@@ -851,7 +851,7 @@ impl ParamGuard for TrainConfig {
             if !((v as f32).is_finite() && v as f32 > 0.0) {
                 return bad(
                     name,
-                    v.to_string(),
+                    sam_params::show(v),
                     &format!("pass a finite {flag} > 0 that does not round to 0 in f32 (default: {default})"),
                 );
             }

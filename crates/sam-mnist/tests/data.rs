@@ -99,6 +99,7 @@ fn corrupt_files_give_specific_errors() {
         data_dir: Some(p.to_path_buf()),
         env_dir: None,
         repo_dir: p.join("repo"),
+        cache_dir: None,
         mirrors: vec![],
         allow_fetch: true,
     };
@@ -119,6 +120,7 @@ fn real_data_loads_and_verifies() {
         data_dir: None,
         env_dir: Some(d.clone()),
         repo_dir: "/nonexistent".into(),
+        cache_dir: None,
         mirrors: vec![],
         allow_fetch: false,
     };
@@ -193,6 +195,7 @@ fn fetch_from_local_server_verifies_and_leaves_no_partial_files() {
         data_dir: None,
         env_dir: None,
         repo_dir: repo.clone(),
+        cache_dir: None,
         mirrors: vec![dead, url],
         allow_fetch: true,
     };

@@ -138,10 +138,20 @@ impl Quadratic {
                 d * d
             )));
         }
-        if a.iter().chain(b.iter()).any(|v| !v.is_finite()) {
-            return Err(ObjectiveError::Quadratic(
-                "matrix and linear term must be finite".into(),
-            ));
+        if let Some(k) = a.iter().position(|v| !v.is_finite()) {
+            return Err(ObjectiveError::Quadratic(format!(
+                "matrix entry ({}, {}) is {}: every entry must be finite",
+                k / d + 1,
+                k % d + 1,
+                a[k]
+            )));
+        }
+        if let Some(k) = b.iter().position(|v| !v.is_finite()) {
+            return Err(ObjectiveError::Quadratic(format!(
+                "linear term entry {} is {}: every entry must be finite",
+                k + 1,
+                b[k]
+            )));
         }
         let a = DMatrix::from_row_slice(d, d, &a);
         let scale = a.amax().max(1.0);

@@ -16,7 +16,7 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PacBayesError {
     /// A confidence parameter outside the open interval (0, 1) (or NaN).
-    #[error("delta = {0} is invalid: it must lie in (0, 1), e.g. 0.05")]
+    #[error("delta = {} is invalid: it must lie in (0, 1), e.g. 0.05", sam_params::show(*.0))]
     Delta(f64),
     /// A sample size below 2 or above 2^53 (where it stops being exact as an f64).
     #[error("n = {0} is invalid: it must lie in [2, 2^53] (the bounds need at least two training samples)")]
@@ -27,7 +27,7 @@ pub enum PacBayesError {
     )]
     Dimension(u64),
     /// A scale or target that must be finite and strictly positive.
-    #[error("{name} = {value} is invalid: it must be finite and > 0")]
+    #[error("{name} = {} is invalid: it must be finite and > 0", sam_params::show(*.value))]
     NotPositive {
         /// Name of the parameter.
         name: &'static str,
@@ -35,7 +35,7 @@ pub enum PacBayesError {
         value: f64,
     },
     /// A quantity that must be finite and non-negative (a norm, a KL divergence, a kl budget).
-    #[error("{name} = {value} is invalid: it must be finite and >= 0")]
+    #[error("{name} = {} is invalid: it must be finite and >= 0", sam_params::show(*.value))]
     Negative {
         /// Name of the parameter.
         name: &'static str,
@@ -43,7 +43,7 @@ pub enum PacBayesError {
         value: f64,
     },
     /// A probability or a [0, 1]-valued loss outside [0, 1] (or NaN).
-    #[error("{name} = {value} is invalid: it must lie in [0, 1] (a probability, or a loss bounded in [0, 1])")]
+    #[error("{name} = {} is invalid: it must lie in [0, 1] (a probability, or a loss bounded in [0, 1])", sam_params::show(*.value))]
     Probability {
         /// Name of the parameter.
         name: &'static str,

@@ -52,6 +52,23 @@ impl Invalid {
     }
 }
 
+/// `v` as a user reads it: as written when short (`0.05`, `-1`, `NaN`), in scientific notation
+/// when its plain form would run to many digits (`1e-50`, `1e308`).
+///
+/// ```
+/// assert_eq!(sam_params::show(0.05), "0.05");
+/// assert_eq!(sam_params::show(1e-50), "1e-50");
+/// assert_eq!(sam_params::show(-1e308), "-1e308");
+/// ```
+pub fn show(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// `v` if it is finite and ≥ 0; `example` is a valid value to suggest.
 ///
 /// ```
@@ -64,7 +81,7 @@ pub fn finite_nonneg(name: &str, v: f64, example: &str) -> Result<f64, Invalid> 
     } else {
         Err(Invalid::new(
             name,
-            v,
+            show(v),
             format!("it must be finite and >= 0 (e.g. {example})"),
         ))
     }
@@ -82,7 +99,7 @@ pub fn finite_pos(name: &str, v: f64, example: &str) -> Result<f64, Invalid> {
     } else {
         Err(Invalid::new(
             name,
-            v,
+            show(v),
             format!("it must be finite and > 0 (e.g. {example})"),
         ))
     }

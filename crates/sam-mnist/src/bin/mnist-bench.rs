@@ -244,7 +244,7 @@ fn main() -> Result<()> {
     };
 
     let out = json!({
-        "data_source": format!("{src:?}"),
+        "data_source": {"kind": src.kind(), "path": src.path().display().to_string()},
         "simd_avx512": sam_mnist::kernels::simd_available(),
         "loadavg_start": load0.trim(),
         "loadavg_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
