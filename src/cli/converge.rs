@@ -149,7 +149,8 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-fn config(a: &Theorem2Args) -> Result<Theorem2Config> {
+/// The Theorem 2 settings from the flags, checked (the first thing `converge theorem2` does).
+pub fn config(a: &Theorem2Args) -> Result<Theorem2Config> {
     if a.seeds > MAX_SEEDS {
         bail!(
             "seeds = {} is invalid: at most {MAX_SEEDS} (the default 100 gives CI half-widths of about 3%)",
@@ -207,6 +208,20 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
     let rep = theorem2_report(&cfg);
     spinner.finish_and_clear();
     let rep = rep?;
+    super::check_finite(
+        &rep.result,
+        &[],
+        &format!(
+            "sigma = {}, eta0 = {}, rho0 = {}, a = {:?}, b = {:?}, c = {:?}, x0 = {:?}",
+            sam_params::show(cfg.sigma),
+            sam_params::show(cfg.eta0),
+            sam_params::show(cfg.rho0),
+            cfg.problem.a(),
+            cfg.problem.b(),
+            cfg.problem.c(),
+            cfg.x0
+        ),
+    )?;
     if a.json {
         super::print_json(&rep.result)?;
         return Ok(());
@@ -256,6 +271,16 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
 
 fn floor(a: FloorArgs) -> Result<()> {
     let floor = quadratic_floor(a.lambda, a.eta, a.rho, a.steps, a.decay)?;
+    super::check_finite(
+        &floor,
+        &[],
+        &format!(
+            "lambda = {}, eta = {}, rho = {}",
+            sam_params::show(a.lambda),
+            sam_params::show(a.eta),
+            sam_params::show(a.rho)
+        ),
+    )?;
     if a.json {
         super::print_json(&serde_json::json!({ "floor": floor }))?;
         return Ok(());

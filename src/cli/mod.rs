@@ -64,28 +64,42 @@ fn first_null(v: &serde_json::Value, path: &str, optional: &[&str]) -> Option<St
     }
 }
 
-/// Prints `value` as pretty JSON on stdout (the `--json` contract), or fails naming the first
-/// quantity that is not a finite number: a non-finite result is an error, never a `null`.
+/// Fails, naming the first quantity of `value` that is not a finite number and the `inputs` it
+/// came from, unless every number is finite: a non-finite result is an error, never a `null` or
+/// a printed NaN. Keys at the paths `optional` (e.g. `config.m_sharpness`) may be `null`: they are
+/// absent settings, not results. Called before the text and the JSON output alike.
+///
+/// ```
+/// use serde_json::json;
+/// assert!(samlab::cli::check_finite(&json!({"p": 0.5}), &[], "q = 0.1").is_ok());
+/// let e = samlab::cli::check_finite(&json!({"rows": [{"rhs": f64::NAN}]}), &[], "sigma = 1e300");
+/// let msg = e.unwrap_err().to_string();
+/// assert!(msg.contains("rows[0].rhs") && msg.contains("sigma = 1e300"));
+/// ```
+pub fn check_finite(value: &impl serde::Serialize, optional: &[&str], inputs: &str) -> Result<()> {
+    let v = serde_json::to_value(value)?;
+    if let Some(path) = first_null(&v, "", optional) {
+        anyhow::bail!(
+            "{path} is not a finite number (NaN or infinite) for {inputs}: these inputs overflow f64 arithmetic; use smaller magnitudes"
+        );
+    }
+    Ok(())
+}
+
+/// Prints `value` as pretty JSON on stdout (the `--json` contract), after [`check_finite`].
 ///
 /// ```
 /// assert!(samlab::cli::print_json(&serde_json::json!({"p": 0.5})).is_ok());
-/// let e = samlab::cli::print_json(&serde_json::json!({"rows": [{"rhs": f64::NAN}]})).unwrap_err();
-/// assert!(e.to_string().contains("rows[0].rhs"));
+/// assert!(samlab::cli::print_json(&serde_json::json!({"p": f64::NAN})).is_err());
 /// ```
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
     print_json_with_optional(value, &[])
 }
 
-/// [`print_json`] where the keys at the paths `optional` (e.g. `config.m_sharpness`) may be
-/// `null`: settings that are absent, not results.
+/// [`print_json`] where the keys at the paths `optional` may be `null` (see [`check_finite`]).
 pub fn print_json_with_optional(value: &impl serde::Serialize, optional: &[&str]) -> Result<()> {
-    let v = serde_json::to_value(value)?;
-    if let Some(path) = first_null(&v, "", optional) {
-        anyhow::bail!(
-            "{path} is not a finite number (NaN or infinite): the inputs overflow f64 arithmetic; use smaller magnitudes"
-        );
-    }
-    write_line(format_args!("{}", serde_json::to_string_pretty(&v)?))
+    check_finite(value, optional, "these settings")?;
+    write_line(format_args!("{}", serde_json::to_string_pretty(value)?))
 }
 
 /// The error and its causes on one line, each cause once: a cause whose text the message already

@@ -101,6 +101,11 @@ pub fn run(args: Args) -> Result<()> {
     let at = parse_vector(&args.at, "at")?;
     let obj = objective(&args, at.len())?;
     let r = sam_sharpness::sharpness_report(&obj, &at, args.rho)?;
+    super::check_finite(
+        &r,
+        &[],
+        &format!("rho = {}, at = {:?}", sam_params::show(args.rho), at),
+    )?;
     if args.json {
         super::print_json(&r)?;
     } else {

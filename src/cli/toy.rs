@@ -54,6 +54,16 @@ pub fn run(args: Args) -> Result<()> {
         },
     };
     let out = toy_json(&obj, &settings, &args.optimizer)?;
+    super::check_finite(
+        &out,
+        &[],
+        &format!(
+            "eta = {}, rho = {}, start = {:?}",
+            sam_params::show(settings.eta),
+            sam_params::show(settings.rho),
+            settings.start
+        ),
+    )?;
     if args.json {
         super::print_json(&out)?;
     } else {

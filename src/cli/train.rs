@@ -234,6 +234,11 @@ pub fn run(a: Args) -> Result<()> {
         wall_s: last.wall_s,
         cpu_s: last.cpu_s,
     };
+    super::check_finite(
+        &s,
+        &["config.m_sharpness"],
+        &format!("lr = {}", sam_params::show(s.config.lr)),
+    )?;
     if a.json {
         super::print_json_with_optional(&s, &["config.m_sharpness"])?;
     } else {

@@ -118,7 +118,7 @@ pub enum OptimError {
         value: f64,
     },
     /// The iterate, a gradient or the loss became NaN or infinite.
-    #[error("diverged at step {step}: {what} is not finite (try a smaller learning rate)")]
+    #[error("diverged at step {step}: {what} is not finite")]
     Diverged {
         /// The step at which it happened (1-based: the step that produced the bad value).
         step: usize,

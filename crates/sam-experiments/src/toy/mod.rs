@@ -95,7 +95,17 @@ fn run_one<F: Gradient + ?Sized>(
         &mut ExactGradient(f),
         &RunConfig::steps(s.iterations),
         &mut [&mut rec],
-    )?;
+    )
+    .map_err(|e| match e {
+        // name the settings that diverged and what to change
+        sam_optim::OptimError::Diverged { .. } => ExperimentError::Finding(format!(
+            "{} {e} with eta = {}, rho = {}: lower --eta or --rho",
+            method.name(),
+            sam_params::show(s.eta),
+            sam_params::show(s.rho)
+        )),
+        other => other.into(),
+    })?;
     Ok(out.x)
 }
 
