@@ -217,7 +217,7 @@ pub fn counterexample_config() -> Theorem2Config {
 }
 
 /// The scalars of one Theorem 2 run. Slopes and ratios are `None` where undefined (a zero or
-/// negative value on a log scale), so that the file always reads back.
+/// negative value on a log scale) and then absent from the JSON (never `null`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Theorem2Summary {
     /// Independent runs.
@@ -245,14 +245,18 @@ pub struct Theorem2Summary {
     /// C2 = 2(Lσ²η₀ + LGρ₀).
     pub c2: f64,
     /// Least-squares slope of ln(mean LHS) on ln T.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slope: Option<f64>,
     /// The same for the RHS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rhs_slope: Option<f64>,
     /// Whether every row's LHS interval lies at or below the RHS's lower end.
     pub holds: bool,
     /// Smallest RHS/LHS over the grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ratio: Option<f64>,
     /// Largest RHS/LHS over the grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_ratio: Option<f64>,
 }
 

@@ -484,7 +484,7 @@ impl Results {
     pub fn max_certificate_gap(&self) -> f64 {
         self.sweep
             .iter()
-            .map(|r| r.certificate_gap)
+            .filter_map(|r| r.certificate_gap)
             .filter(|g| g.is_finite())
             .fold(0.0f64, f64::max)
     }
@@ -526,10 +526,13 @@ pub struct Row {
     pub grad_norm: f64,
     /// ‖argmax − ρg/‖g‖‖/ρ.
     pub argmax_dist_first_order: f64,
-    /// Certificate gap (NaN when not certified).
-    pub certificate_gap: f64,
-    /// ‖∇f(θ+ê) − ∇f(θ) − Hê‖ with ê = ρg/‖g‖ (Eq. 5's residual; NaN when g = 0).
-    pub eq5_residual: f64,
+    /// Whether the exact value is certified (d ≤ 3); `certificate_gap` is empty otherwise.
+    pub certified: bool,
+    /// Certificate gap, upper bound − κ (an empty cell when `certified` is false).
+    pub certificate_gap: Option<f64>,
+    /// ‖∇f(θ+ê) − ∇f(θ) − Hê‖ with ê = ρg/‖g‖ (Eq. 5's residual; an empty cell at a stationary
+    /// point, `grad_norm` = 0, where ê = ρg/‖g‖ is undefined).
+    pub eq5_residual: Option<f64>,
 }
 
 /// A fitted log-log slope or limit, per point.
@@ -547,23 +550,25 @@ pub struct Verdict {
     pub review: f64,
 }
 
-fn eq5_residual(obj: &AnyObjective, x: &[f64], rho: f64) -> f64 {
+fn eq5_residual(obj: &AnyObjective, x: &[f64], rho: f64) -> Option<f64> {
     let g = obj.gradient(x);
     let n = g.iter().map(|v| v * v).sum::<f64>().sqrt();
     if n == 0.0 {
-        return f64::NAN;
+        return None;
     }
     let e: Vec<f64> = g.iter().map(|v| rho * v / n).collect();
     let xp: Vec<f64> = x.iter().zip(&e).map(|(a, b)| a + b).collect();
     let gp = obj.gradient(&xp);
     let h = obj.hessian(x);
-    (0..x.len())
-        .map(|i| {
-            let he: f64 = (0..x.len()).map(|j| h[(i, j)] * e[j]).sum();
-            (gp[i] - g[i] - he).powi(2)
-        })
-        .sum::<f64>()
-        .sqrt()
+    Some(
+        (0..x.len())
+            .map(|i| {
+                let he: f64 = (0..x.len()).map(|j| h[(i, j)] * e[j]).sum();
+                (gp[i] - g[i] - he).powi(2)
+            })
+            .sum::<f64>()
+            .sqrt(),
+    )
 }
 
 /// Runs the sweep over [`default_points`] and the cost table.
@@ -591,7 +596,8 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
                 lambda_max: r.lambda_max,
                 grad_norm: r.grad_norm,
                 argmax_dist_first_order: r.argmax_dist_first_order,
-                certificate_gap: r.certificate_gap.unwrap_or(f64::NAN),
+                certified: r.certificate_gap.is_some(),
+                certificate_gap: r.certificate_gap,
                 eq5_residual: eq5_residual(&p.objective, &p.point, r.rho),
             });
         }
@@ -621,7 +627,11 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
                 log_log_slope(&err),
                 2.0,
             ));
-            let res: Vec<(f64, f64)> = small.iter().map(|r| (r.rho, r.eq5_residual)).collect();
+            // every row here has g ≠ 0, so every residual is defined
+            let res: Vec<(f64, f64)> = small
+                .iter()
+                .filter_map(|r| Some((r.rho, r.eq5_residual?)))
+                .collect();
             if matches!(p.objective, AnyObjective::Quadratic(_)) {
                 // ∇f is affine: Eq. 5 is exact and the residual is rounding error only.
                 let max = res.iter().map(|r| r.1).fold(0.0f64, f64::max);

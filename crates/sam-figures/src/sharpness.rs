@@ -125,8 +125,9 @@ mod tests {
             lambda_max: 1.0,
             grad_norm,
             argmax_dist_first_order: 0.0,
-            certificate_gap: f64::NAN,
-            eq5_residual: f64::NAN,
+            certified: false,
+            certificate_gap: None,
+            eq5_residual: None,
         }
     }
 

@@ -99,10 +99,11 @@ fn run_one<F: Gradient + ?Sized>(
     .map_err(|e| match e {
         // name the settings that diverged and what to change
         sam_optim::OptimError::Diverged { .. } => ExperimentError::Finding(format!(
-            "{} {e} with eta = {}, rho = {}: lower --eta or --rho",
-            method.name(),
+            "{} {e} with eta = {}, rho = {}, start = {:?}: lower --eta or --rho, or start nearer the minima",
+            if method == Method::Sgd { "gd" } else { method.name() },
             sam_params::show(s.eta),
-            sam_params::show(s.rho)
+            sam_params::show(s.rho),
+            s.start
         )),
         other => other.into(),
     })?;
