@@ -214,3 +214,84 @@ fn figures_writes_only_what_it_ran_and_names_the_path_once() {
     assert!(err.contains(&*file.to_string_lossy()), "{err}");
     assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
 }
+
+/// Item 7: "`--out` replaces a symlink or FIFO with a regular file": refused up front, before
+/// any data is read; and item 10: run lengths without a bound are refused with their cap.
+#[test]
+fn out_paths_that_are_not_regular_files_and_unbounded_runs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.csv");
+    std::fs::write(&target, b"keep").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let link_s = link.to_string_lossy().to_string();
+    fails_with(
+        &[
+            "train",
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "1",
+            "--out",
+            &link_s,
+            "--json",
+        ],
+        "not a regular file",
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    let fifo = dir.path().join("fifo.csv");
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let fifo_s = fifo.to_string_lossy().to_string();
+        fails_with(
+            &[
+                "train",
+                "--optimizer",
+                "sgd",
+                "--epochs",
+                "1",
+                "--out",
+                &fifo_s,
+                "--json",
+            ],
+            "not a regular file",
+        );
+    }
+    fails_with(
+        &[
+            "converge",
+            "theorem2",
+            "--t-max",
+            "1000000000000000000",
+            "--json",
+        ],
+        "t_max <= 100000000",
+    );
+    fails_with(
+        &[
+            "converge",
+            "quadratic-floor",
+            "--steps",
+            "1000000000000000000",
+            "--json",
+        ],
+        "at most 1000000000",
+    );
+    let at = vec!["0.5"; 600].join(",");
+    fails_with(
+        &[
+            "sharpness",
+            "--objective",
+            "rosenbrock",
+            "--at",
+            &at,
+            "--rho",
+            "0.1",
+            "--json",
+        ],
+        "at most 500",
+    );
+}

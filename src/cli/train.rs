@@ -67,10 +67,11 @@ pub struct Args {
     /// ASAM's offset η in T = diag(|w| + η) (asam only) [default: 0.01].
     #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub asam_eta: Option<f64>,
-    /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then data/mnist, fetched if missing].
+    /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then ./data/mnist, then the user's cache folder, fetched into it if missing].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Write one row per epoch to this CSV file.
+    /// Write one row per epoch to this CSV file (written atomically at the end; a folder, a
+    /// symlink, a FIFO or a device is refused before training).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print the summary as JSON on stdout.

@@ -485,13 +485,38 @@ fn http_get(url: &str) -> Result<Vec<u8>> {
             part.as_secs()
         ))
     })?;
+    // a progress bar with bytes and rate on stderr (hidden when stderr is not a terminal)
+    let len = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let pb = indicatif::ProgressBar::new(len.unwrap_or(0));
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
     let mut out = Vec::new();
-    resp.body_mut()
-        .as_reader()
+    // at most MAX_DOWNLOAD bytes: a mirror that never stops sending cannot fill the memory
+    let read = pb
+        .wrap_read(resp.body_mut().as_reader().take(MAX_DOWNLOAD + 1))
         .read_to_end(&mut out)
-        .map_err(|e| http(e.to_string()))?;
+        .map_err(|e| http(e.to_string()));
+    pb.finish_and_clear();
+    read?;
+    if out.len() as u64 > MAX_DOWNLOAD {
+        return Err(http(format!(
+            "more than {MAX_DOWNLOAD} bytes: not an MNIST file (the largest is about 10 MB)"
+        )));
+    }
     Ok(out)
 }
+
+/// The most bytes one download may bring (the largest MNIST file is about 10 MB gzipped).
+const MAX_DOWNLOAD: u64 = 64 << 20;
 
 /// Downloads every missing file of the four into `dir` from the first mirror that serves bytes
 /// that verify. Each file is written to a temporary file in `dir` and renamed into place only

@@ -2,6 +2,8 @@
 //! plus one byte (bounded time and memory), a concatenated gzip is refused, and a stalled mirror
 //! gives up within its timeout.
 
+mod common;
+
 use flate2::{write::GzEncoder, Compression};
 use sam_mnist::data::{fetch, read_idx, TEST_LABELS};
 use std::io::Write;
@@ -92,4 +94,56 @@ fn stalled_mirror_times_out_naming_the_mirror() {
     assert!(err.contains("SAM_MNIST_TIMEOUT"), "{err}");
     // nothing was left in the folder
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// Issue 12, Deliver: corrupt-data cases generated from the real file (the test labels): each is
+/// refused with an error naming the file, never a panic, and the intact copy still loads.
+#[test]
+fn corruptions_of_the_real_file_are_refused_naming_it() {
+    let Some(shared) = common::shared_dir() else {
+        eprintln!("skipped: no shared MNIST copy");
+        return;
+    };
+    let real_gz = std::fs::read(shared.join(format!("{}.gz", TEST_LABELS.name))).unwrap();
+    let raw = {
+        use std::io::Read;
+        let mut v = Vec::new();
+        flate2::read::GzDecoder::new(&real_gz[..])
+            .read_to_end(&mut v)
+            .unwrap();
+        v
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(TEST_LABELS.name);
+    let check = |bytes: &[u8], want: &str| {
+        std::fs::write(&path, bytes).unwrap();
+        let e = read_idx(dir.path(), &TEST_LABELS).unwrap_err().to_string();
+        assert!(e.contains(want), "expected '{want}' in: {e}");
+        assert!(e.contains(&*path.to_string_lossy()), "names the file: {e}");
+    };
+    check(&raw[..raw.len() - 100], "bytes");
+    let mut flipped = raw.clone();
+    flipped[5000] ^= 1;
+    check(&flipped, "SHA-256");
+    let mut magic = raw.clone();
+    magic[2] = 9;
+    check(&magic, "magic");
+    check(&[], "bytes");
+    // the intact copy loads; as .gz with a second member appended, it is refused
+    check_ok(&raw, dir.path());
+    std::fs::remove_file(&path).unwrap();
+    let gz_path = dir.path().join(format!("{}.gz", TEST_LABELS.name));
+    let mut two = real_gz.clone();
+    two.extend(gz(b"x"));
+    std::fs::write(&gz_path, two).unwrap();
+    let e = read_idx(dir.path(), &TEST_LABELS).unwrap_err().to_string();
+    assert!(e.contains("after the first gzip member"), "{e}");
+    // truncated gzip
+    std::fs::write(&gz_path, &real_gz[..real_gz.len() / 2]).unwrap();
+    assert!(read_idx(dir.path(), &TEST_LABELS).is_err());
+}
+
+fn check_ok(raw: &[u8], dir: &std::path::Path) {
+    std::fs::write(dir.join(TEST_LABELS.name), raw).unwrap();
+    assert_eq!(read_idx(dir, &TEST_LABELS).unwrap().len(), 10_000);
 }

@@ -31,7 +31,7 @@ fn check(name: &'static str, c: f64) -> Result<f64> {
     } else {
         Err(OptimError::from(sam_params::Invalid::new(
             name,
-            c,
+            sam_params::show(c),
             "it must be finite and >= 0",
         )))
     }

@@ -140,7 +140,7 @@ pub fn build<T: Float>(
             None => Schedule::constant(r).map_err(|_| {
                 OptimError::from(sam_params::Invalid::new(
                     "rho",
-                    r,
+                    sam_params::show(r),
                     "it must be finite and >= 0, e.g. 0.05",
                 ))
             }),

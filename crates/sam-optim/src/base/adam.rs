@@ -42,14 +42,16 @@ impl<T: Float> Adam<T> {
         for (name, value) in [("beta1", beta1), ("beta2", beta2)] {
             let v = T::from_f64(value).to_f64();
             if !(0.0..1.0).contains(&v) {
-                return Err(OptimError::from(sam_params::Invalid::new(name, value, "it must lie in [0, 1) (after rounding to the number type), e.g. 0.9 for beta1 and 0.999 for beta2")));
+                return Err(OptimError::from(sam_params::Invalid::new(
+                name,
+                sam_params::show(value), "it must lie in [0, 1) (after rounding to the number type), e.g. 0.9 for beta1 and 0.999 for beta2")));
             }
         }
         let e = T::from_f64(eps).to_f64();
         if !(e.is_finite() && e > 0.0) {
             return Err(OptimError::from(sam_params::Invalid::new(
                 "eps",
-                eps,
+                sam_params::show(eps),
                 "it must be finite and > 0 (and not round to 0 in the number type), e.g. 1e-8",
             )));
         }

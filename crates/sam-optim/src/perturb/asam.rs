@@ -38,7 +38,7 @@ impl<T: Float> Asam<T> {
         if !(eta.is_finite() && eta >= 0.0) {
             return Err(OptimError::from(sam_params::Invalid::new(
                 "asam_eta",
-                eta,
+                sam_params::show(eta),
                 "it must be finite and >= 0 (ASAM's default: 0.01)",
             )));
         }

@@ -40,7 +40,7 @@ pub(crate) fn check_eps(eps: f64) -> Result<()> {
     } else {
         Err(OptimError::from(sam_params::Invalid::new(
             "sam_eps",
-            eps,
+            sam_params::show(eps),
             "it must be finite and >= 0 (0: Eq. 3 exactly; 1e-12: the MNIST reference)",
         )))
     }
