@@ -164,6 +164,20 @@ fn non_finite_results_are_errors_naming_the_quantity() {
         ],
         "is not a finite number",
     );
+    // item 12: "'-inf' reported for fig1 where f >= 0": an overflowing f is +inf
+    fails_with(
+        &[
+            "sharpness",
+            "--objective",
+            "fig1",
+            "--at",
+            "1e200",
+            "--rho",
+            "0.1",
+            "--json",
+        ],
+        "f(at) is inf",
+    );
     fails_with(
         &["converge", "theorem2", "--c", "0,1e308,-1,2", "--json"],
         "rows[0].rhs is not a finite number",

@@ -35,7 +35,11 @@ impl Fig1 {
         let v = x * x + FIG1_EPS;
         let dv = 2.0 * x;
         let d2v = 2.0;
-        let f = u / v;
+        // f ≥ 0: at a finite x whose powers overflow (|x| ≳ 1e77), f is +inf, not NaN
+        let f = match u / v {
+            f if f.is_nan() && x.is_finite() => f64::INFINITY,
+            f => f,
+        };
         let num = du * v - u * dv; // f' = num / v²
         let df = num / (v * v);
         let d2f = (d2u * v - u * d2v) / (v * v) - 2.0 * dv * num / (v * v * v);
