@@ -4,6 +4,7 @@
 //! `error:` message that names the flag or the value (or a documented success), an end within
 //! bounded time, and no file left at a requested output path.
 
+mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,35 +61,12 @@ const COMMANDS: &[Command_] = &[
         or: None,
     },
     Command_ {
-        base: &[
-            "sharpness",
-            "--objective",
-            "fig2",
-            "--at",
-            "1,1",
-            "--rho",
-            "0.1",
-            "--json",
-        ],
+        base: common::valid::SHARPNESS,
         flags: &["--rho", "--at"],
         or: None,
     },
     Command_ {
-        base: &[
-            "bound",
-            "sam",
-            "--d",
-            "10",
-            "--n",
-            "100",
-            "--delta",
-            "0.05",
-            "--rho",
-            "0.1",
-            "--theta-norm",
-            "1",
-            "--json",
-        ],
+        base: common::valid::BOUND_SAM,
         flags: &["--d", "--n", "--delta", "--rho", "--theta-norm"],
         or: None,
     },
@@ -98,36 +76,12 @@ const COMMANDS: &[Command_] = &[
         or: None,
     },
     Command_ {
-        base: &[
-            "bound",
-            "kl-gauss",
-            "--d",
-            "10",
-            "--mu-dist2",
-            "1",
-            "--sigma-q",
-            "0.1",
-            "--sigma-p",
-            "1",
-            "--json",
-        ],
+        base: common::valid::KL_GAUSS,
         flags: &["--d", "--mu-dist2", "--sigma-q", "--sigma-p"],
         or: None,
     },
     Command_ {
-        base: &[
-            "converge",
-            "theorem2",
-            "--seeds",
-            "2",
-            "--t-min",
-            "2",
-            "--t-max",
-            "20",
-            "--grid-points",
-            "2",
-            "--json",
-        ],
+        base: common::valid::THEOREM2,
         flags: &[
             "--sigma",
             "--eta0",

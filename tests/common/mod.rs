@@ -37,3 +37,62 @@ pub fn fails_with<S: AsRef<str>>(args: &[S], needle: &str) {
         "samlab {args:?}: expected '{needle}' in: {err}"
     );
 }
+
+/// Valid, quick invocations of each subcommand (with `--json`), for the bad-input tests to vary.
+pub mod valid {
+    /// `bound sam` on a small model.
+    pub const BOUND_SAM: &[&str] = &[
+        "bound",
+        "sam",
+        "--d",
+        "10",
+        "--n",
+        "100",
+        "--delta",
+        "0.05",
+        "--rho",
+        "0.1",
+        "--theta-norm",
+        "1",
+        "--json",
+    ];
+    /// `bound kl-gauss` on a small model.
+    pub const KL_GAUSS: &[&str] = &[
+        "bound",
+        "kl-gauss",
+        "--d",
+        "10",
+        "--mu-dist2",
+        "1",
+        "--sigma-q",
+        "0.1",
+        "--sigma-p",
+        "1",
+        "--json",
+    ];
+    /// `converge theorem2`, 2 seeds to T = 20.
+    pub const THEOREM2: &[&str] = &[
+        "converge",
+        "theorem2",
+        "--seeds",
+        "2",
+        "--t-min",
+        "2",
+        "--t-max",
+        "20",
+        "--grid-points",
+        "2",
+        "--json",
+    ];
+    /// `sharpness` on Figure 2's landscape.
+    pub const SHARPNESS: &[&str] = &[
+        "sharpness",
+        "--objective",
+        "fig2",
+        "--at",
+        "1,1",
+        "--rho",
+        "0.1",
+        "--json",
+    ];
+}
