@@ -262,3 +262,73 @@ fn out_paths_that_are_not_regular_files_and_unbounded_runs_are_refused() {
         "at most 500",
     );
 }
+
+/// Item 13: "committed results contain undocumented NaN/null": no result file under results/
+/// holds a NaN or a null (metadata may record an absent setting as null).
+#[test]
+fn committed_results_hold_no_nan_or_null() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let mut bad = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name == "meta.json" || !(name.ends_with(".csv") || name.ends_with(".json")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            if text.contains("NaN") || text.contains("null") || text.contains("inf,") {
+                bad.push(p.display().to_string());
+            }
+        }
+    }
+    assert!(bad.is_empty(), "NaN/null in {bad:?}");
+}
+
+/// Item 12: an empty SAM_MNIST_DIR is unset (not the current folder), and long numbers are
+/// shown in scientific notation, not with 50 digits.
+#[test]
+fn empty_data_env_is_unset_and_numbers_are_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_samlab"))
+        .args(["train", "--optimizer", "sgd", "--epochs", "1", "--json"])
+        .current_dir(dir.path())
+        .env("SAM_MNIST_DIR", "")
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("SAM_MNIST_MIRRORS", "http://127.0.0.1:9")
+        .env("SAM_MNIST_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("could not fetch"), "{err}");
+    // the failed download created no folder
+    assert!(!dir.path().join("cache").exists(), "{err}");
+    assert!(!dir.path().join("data").exists(), "{err}");
+    fails_with(
+        &["train", "--optimizer", "sgd", "--lr", "1e-50", "--json"],
+        "lr = 1e-50 is invalid",
+    );
+    fails_with(
+        &[
+            "sharpness",
+            "--objective",
+            "quadratic",
+            "--at",
+            "0,0",
+            "--rho",
+            "1",
+            "--matrix",
+            "1,NaN;0,1",
+            "--linear",
+            "0,0",
+            "--json",
+        ],
+        "matrix entry (1, 2) is NaN",
+    );
+}

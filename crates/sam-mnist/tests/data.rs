@@ -125,6 +125,13 @@ fn real_data_loads_and_verifies() {
         allow_fetch: false,
     };
     assert_eq!(data::load(&opts).unwrap().1, Source::Env(d.clone()));
+    // the user's cache folder comes after the repository's data/mnist (issue 12, item 11)
+    let cached = LoadOptions {
+        env_dir: None,
+        cache_dir: Some(d.clone()),
+        ..opts.clone()
+    };
+    assert_eq!(data::load(&cached).unwrap().1, Source::Cache(d.clone()));
     let opts = LoadOptions {
         data_dir: Some(d.clone()),
         ..opts
