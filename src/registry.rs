@@ -207,7 +207,7 @@ mod toy {
         let r = read::<fig2::Study>(p)?;
         Ok(vec![(
             sam_report::toy::REPORT,
-            sam_report::toy::fig2_sections(&r, &r.config()?),
+            sam_report::toy::fig2_sections(&r, &r.cfg),
         )])
     }
 }

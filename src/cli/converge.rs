@@ -2,7 +2,7 @@
 //! constant-ρ floor of normalized SAM on a quadratic.
 
 use super::parse_vector;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sam_convergence::{
@@ -152,16 +152,20 @@ pub fn run(args: Args) -> Result<()> {
 /// The Theorem 2 settings from the flags, checked (the first thing `converge theorem2` does).
 pub fn config(a: &Theorem2Args) -> Result<Theorem2Config> {
     if a.seeds > MAX_SEEDS {
-        bail!(
-            "seeds = {} is invalid: at most {MAX_SEEDS} (the default 100 gives CI half-widths of about 3%)",
-            a.seeds
-        );
+        return Err(sam_params::Invalid::new(
+            "seeds",
+            a.seeds,
+            format!("at most {MAX_SEEDS} (the default 100 gives CI half-widths of about 3%)"),
+        )
+        .into());
     }
     if a.grid_points > MAX_GRID_POINTS {
-        bail!(
-            "grid_points = {} is invalid: at most {MAX_GRID_POINTS} (e.g. 7)",
-            a.grid_points
-        );
+        return Err(sam_params::Invalid::new(
+            "grid_points",
+            a.grid_points,
+            format!("at most {MAX_GRID_POINTS} (e.g. 7)"),
+        )
+        .into());
     }
     let cfg = Theorem2Config {
         problem: LogCoshCos::new(
@@ -223,7 +227,7 @@ fn theorem2(a: Theorem2Args) -> Result<()> {
         ),
     )?;
     if a.json {
-        super::print_json(&rep.result)?;
+        super::emit_json(&rep.result)?;
         return Ok(());
     }
     crate::outln!(
@@ -282,7 +286,7 @@ fn floor(a: FloorArgs) -> Result<()> {
         ),
     )?;
     if a.json {
-        super::print_json(&serde_json::json!({ "floor": floor }))?;
+        super::emit_json(&serde_json::json!({ "floor": floor }))?;
         return Ok(());
     }
     crate::outln!(

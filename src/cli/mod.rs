@@ -7,7 +7,7 @@ pub mod sharpness;
 pub mod toy;
 pub mod train;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::Write;
 
 /// stdout was closed by the reader (`samlab ... | head`): the binary exits quietly with status
@@ -80,7 +80,7 @@ pub fn check_finite(value: &impl serde::Serialize, optional: &[&str], inputs: &s
     let v = serde_json::to_value(value)?;
     if let Some(path) = first_null(&v, "", optional) {
         anyhow::bail!(
-            "{path} is not a finite number (NaN or infinite) for {inputs}: these inputs overflow f64 arithmetic; use smaller magnitudes"
+            "{path} is not a finite number (NaN or infinite) for {inputs}: the computation overflowed f64 or diverged; use smaller magnitudes (or a smaller learning rate)"
         );
     }
     Ok(())
@@ -93,12 +93,12 @@ pub fn check_finite(value: &impl serde::Serialize, optional: &[&str], inputs: &s
 /// assert!(samlab::cli::print_json(&serde_json::json!({"p": f64::NAN})).is_err());
 /// ```
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    print_json_with_optional(value, &[])
+    check_finite(value, &[], "these settings")?;
+    emit_json(value)
 }
 
-/// [`print_json`] where the keys at the paths `optional` may be `null` (see [`check_finite`]).
-pub fn print_json_with_optional(value: &impl serde::Serialize, optional: &[&str]) -> Result<()> {
-    check_finite(value, optional, "these settings")?;
+/// Writes `value` as pretty JSON on stdout, for a result [`check_finite`] already passed.
+pub fn emit_json(value: &impl serde::Serialize) -> Result<()> {
     write_line(format_args!("{}", serde_json::to_string_pretty(value)?))
 }
 
@@ -139,23 +139,7 @@ macro_rules! outln {
 /// assert!(samlab::cli::number("1e400").unwrap_err().contains("overflows"));
 /// ```
 pub fn number(s: &str) -> std::result::Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number"))?;
-    let mantissa = s.trim().split(['e', 'E']).next().unwrap_or("");
-    let named = s.trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
-    if v.is_infinite() && !named.starts_with("inf") {
-        return Err(format!(
-            "'{s}' overflows f64 (its magnitude is above 1.8e308)"
-        ));
-    }
-    if v == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
-        return Err(format!(
-            "'{s}' underflows to 0 in f64 (its magnitude is below 5e-324)"
-        ));
-    }
-    Ok(v)
+    sam_params::parse_f64(s)
 }
 
 /// Parses "1.5,-2" into numbers, naming the bad piece.
@@ -167,9 +151,7 @@ pub fn number(s: &str) -> std::result::Result<f64, String> {
 pub fn parse_vector(s: &str, what: &str) -> Result<Vec<f64>> {
     s.split(',')
         .map(|p| {
-            p.trim().parse::<f64>().with_context(|| {
-                format!("{what}: '{p}' is not a number (write e.g. --{what} -1.5,2)")
-            })
+            number(p).map_err(|e| anyhow::anyhow!("--{what}: {e} (write e.g. --{what} -1.5,2)"))
         })
         .collect()
 }

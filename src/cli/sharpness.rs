@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         &format!("rho = {}, at = {:?}", sam_params::show(args.rho), at),
     )?;
     if args.json {
-        super::print_json(&r)?;
+        super::emit_json(&r)?;
     } else {
         crate::outln!(
             "kappa_rho (exact)   {:.12e}  at e = {:?}",

@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<()> {
         ),
     )?;
     if args.json {
-        super::print_json(&out)?;
+        super::emit_json(&out)?;
     } else {
         crate::outln!(
             "eta = {}, rho = {}, iterations = {}, start = {:?}",

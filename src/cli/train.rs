@@ -241,7 +241,7 @@ pub fn run(a: Args) -> Result<()> {
         &format!("lr = {}", sam_params::show(s.config.lr)),
     )?;
     if a.json {
-        super::print_json_with_optional(&s, &["config.m_sharpness"])?;
+        super::emit_json(&s)?;
     } else {
         crate::outln!(
             "{} lr {} seed {}: train loss {:.4}, test loss {:.4}, test acc {:.4}, gap {:.4}, {} gradient evaluations, {:.1} s training",

@@ -11,7 +11,7 @@
 //! | `rhos` | 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.9 (not 1: with ηλ = ½, ρ = 1 the orbit lands exactly on 0, the measure-zero exception) | each ≥ 0 |
 //! | `steps` | 10 000 | ≥ 1 |
 
-use crate::Result;
+use crate::{ExperimentError, Result};
 use sam_convergence::{
     decaying_floor_approx, floor_closed_form, quadratic_floor_with, theorem2_report,
     unnormalized_floor_closed_form, LogCoshCos, Noise, QuadraticFloorConfig, SamVariant,
@@ -367,7 +367,7 @@ impl Results {
         use sam_results::{read_csv, read_json};
         let meta: sam_results::Meta = read_json(&dir.join("meta.json"))?;
         let cfg = crate::config_of(&meta, dir)?;
-        Ok(Self {
+        let r = Self {
             rows: read_csv(&dir.join("theorem2.csv"))?,
             result: read_json(&dir.join("theorem2.json"))?,
             summary: read_json(&dir.join("theorem2_summary.json"))?,
@@ -377,15 +377,16 @@ impl Results {
             verdicts: read_json(&dir.join("verdicts.json"))?,
             meta,
             cfg,
-        })
-    }
-
-    /// The floor rows of one sweep length and kind.
-    pub fn floor_rows(&self, steps: usize, kind: FloorKind) -> Vec<&FloorRow> {
-        self.floor
-            .iter()
-            .filter(|r| r.steps == steps && r.kind == kind)
-            .collect()
+        };
+        if r.verdicts.cex_holds.len() != r.cex.len() {
+            return Err(ExperimentError::Config(format!(
+                "{}: verdicts.json has {} counterexample verdicts for {} rows: rerun the experiment",
+                dir.display(),
+                r.verdicts.cex_holds.len(),
+                r.cex.len()
+            )));
+        }
+        Ok(r)
     }
 }
 

@@ -980,17 +980,9 @@ impl Results {
             .find(|s| s.optimizer == optimizer)
             .ok_or_else(|| {
                 ExperimentError::Finding(format!(
-                    "results/mnist/summary.csv has no row for {optimizer}: rerun the experiment"
+                    "the MNIST protocol has no {optimizer} run (its summary has no row for it): run the protocol with sgd, adam and sam"
                 ))
             })
-    }
-
-    /// The band rows of one optimizer and quantity, by epoch.
-    pub fn stats_of(&self, optimizer: &str, quantity: &str) -> Vec<&EpochStat> {
-        self.epoch_stats
-            .iter()
-            .filter(|s| s.optimizer == optimizer && s.quantity == quantity)
-            .collect()
     }
 
     /// Writes every file into `dir` (atomically, one by one).

@@ -689,6 +689,8 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
                 })).collect::<Vec<_>>(),
                 "exact_options": ExactOptions::default(),
                 "cost_rho": COST_RHO,
+                "per_decade": cfg.per_decade,
+                "cost_repeats": cfg.cost_repeats,
         }),
     )?;
     Ok(Results {

@@ -248,9 +248,26 @@ pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
     let raw = dir.join(spec.name);
     let gz = dir.join(format!("{}.gz", spec.name));
     if raw.is_file() {
+        // a file larger than the canonical one is refused without reading it into memory
+        // (smaller ones are read, to say exactly what is wrong with them)
+        let len = std::fs::metadata(&raw).map_err(io_err(&raw))?.len();
+        if len > spec.file_len() as u64 {
+            return Err(MnistError::BadLength {
+                path: raw,
+                found: usize::try_from(len).unwrap_or(usize::MAX),
+                expected: spec.file_len(),
+            });
+        }
         let bytes = std::fs::read(&raw).map_err(io_err(&raw))?;
         verify_idx(&bytes, spec, &raw)
     } else if gz.is_file() {
+        let len = std::fs::metadata(&gz).map_err(io_err(&gz))?.len();
+        if len > MAX_DOWNLOAD {
+            return Err(MnistError::InvalidData(format!(
+                "{}: {len} bytes, more than any MNIST file compresses to ({MAX_DOWNLOAD}): replace it with the original download",
+                gz.display()
+            )));
+        }
         let bytes = std::fs::read(&gz).map_err(io_err(&gz))?;
         verify_idx(&gunzip(&bytes, &gz, spec.file_len())?, spec, &gz)
     } else {
@@ -529,7 +546,8 @@ const MAX_DOWNLOAD: u64 = 64 << 20;
 /// assert!(!dir.exists()); // nothing left behind, not even the folder
 /// ```
 pub fn fetch(dir: &Path, mirrors: &[String]) -> Result<()> {
-    // the folders this call creates (deepest first), to remove again if every mirror fails
+    download_timeout()?; // a bad SAM_MNIST_TIMEOUT is one error, before any folder or mirror
+                         // the folders this call creates (deepest first), to remove again if every mirror fails
     let created: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|a| !a.as_os_str().is_empty() && !a.exists())

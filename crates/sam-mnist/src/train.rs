@@ -168,12 +168,6 @@ impl TrainConfig {
         };
         Ok(c.check()?)
     }
-
-    /// Checks every setting once ([`sam_params::ParamGuard::check_ref`]); the error names the
-    /// value and what to pass.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check_ref()?)
-    }
 }
 
 /// Metrics after one epoch (epoch 0 = before training).

@@ -126,7 +126,7 @@ fn invalid_settings_name_the_value() {
         ),
     ];
     for (c, want) in cases {
-        let e = c.validate().unwrap_err();
+        let e = MnistError::from(c.check_ref().unwrap_err());
         assert!(matches!(e, MnistError::Invalid(_)));
         assert!(e.to_string().contains(want), "{e} should contain {want}");
         assert!(

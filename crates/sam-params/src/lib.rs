@@ -69,6 +69,34 @@ pub fn show(v: f64) -> String {
     }
 }
 
+/// Parses one number as a user typed it: a number, or `NaN`/`inf` (which the settings' own
+/// checks then refuse with their allowed range), but never a value that silently overflows to
+/// infinity or underflows to 0 (`1e400`, `1e-400`). The command-line parsers use it.
+///
+/// ```
+/// assert_eq!(sam_params::parse_f64("-1.5"), Ok(-1.5));
+/// assert!(sam_params::parse_f64("1e-400").unwrap_err().contains("underflows"));
+/// assert!(sam_params::parse_f64("1e400").unwrap_err().contains("overflows"));
+/// assert!(sam_params::parse_f64("x").unwrap_err().contains("not a number"));
+/// ```
+pub fn parse_f64(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v: f64 = t.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    let mantissa = t.split(['e', 'E']).next().unwrap_or("");
+    let named = t.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if v.is_infinite() && !named.starts_with("inf") {
+        return Err(format!(
+            "'{s}' overflows f64 (its magnitude is above 1.8e308)"
+        ));
+    }
+    if v == 0.0 && mantissa.chars().any(|c| ('1'..='9').contains(&c)) {
+        return Err(format!(
+            "'{s}' underflows to 0 in f64 (its magnitude is below 5e-324)"
+        ));
+    }
+    Ok(v)
+}
+
 /// `v` if it is finite and ≥ 0; `example` is a valid value to suggest.
 ///
 /// ```

@@ -17,10 +17,10 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     dim: usize,
     /// The point, comma-separated (default: 0.5, -0.5, 0.5, ... away from the minimum).
-    #[arg(long, allow_hyphen_values = true, value_delimiter = ',')]
+    #[arg(long, allow_hyphen_values = true, value_delimiter = ',', value_parser = sam_params::parse_f64)]
     at: Option<Vec<f64>>,
     /// Radius rho.
-    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true, value_parser = sam_params::parse_f64)]
     rho: f64,
     /// Timed calls per estimator.
     #[arg(long, default_value_t = 50)]
@@ -29,6 +29,14 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // the estimators build dense d x d Hessians: bounded memory and time
+    const MAX_DIM: usize = 500;
+    if args.dim == 0 || args.dim > MAX_DIM {
+        anyhow::bail!(
+            "--dim {} is invalid: it must lie in 1..={MAX_DIM}",
+            args.dim
+        );
+    }
     let quad = if args.objective == "quadratic" {
         let d = args.dim.max(1);
         let mut a = vec![0.0; d * d];
@@ -55,6 +63,10 @@ fn main() -> anyhow::Result<()> {
         "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
         "rows": rows,
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)
+        .and_then(|_| stdout.flush())
+        .map_err(|e| anyhow::anyhow!("cannot write the result to stdout: {e}"))?;
     Ok(())
 }

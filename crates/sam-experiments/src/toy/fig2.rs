@@ -488,6 +488,8 @@ pub struct Results {
     pub verdict: Verdict,
     /// Config and version (`meta.json`).
     pub meta: sam_results::Meta,
+    /// The config, as in `meta.json`.
+    pub cfg: Config,
 }
 
 /// The experiment's folder name under `results/`.
@@ -522,6 +524,7 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
         reproducing_setting: super::toy_json(&f, &reproducing, "sam")?,
         reproduction: rep,
         meta: sam_results::Meta::new(NAME, None, quick, cfg)?,
+        cfg: cfg.clone(),
     })
 }
 
@@ -549,7 +552,8 @@ impl Results {
     /// Reads what [`Results::write`] wrote.
     pub fn read(dir: &std::path::Path) -> Result<Self> {
         use sam_results::{read_csv, read_json};
-        Ok(Self {
+        let meta: sam_results::Meta = read_json(&dir.join("meta.json"))?;
+        let r = Self {
             grid_summary: read_json(&dir.join("grid_summary.json"))?,
             grid_hits: read_csv(&dir.join("grid_hits.csv"))?,
             reproduction: read_json(&dir.join("reproduction.json"))?,
@@ -560,13 +564,22 @@ impl Results {
             paper_setting: read_json(&dir.join("paper_setting.json"))?,
             reproducing_setting: read_json(&dir.join("reproducing_setting.json"))?,
             verdict: read_json(&dir.join("verdict.json"))?,
-            meta: read_json(&dir.join("meta.json"))?,
-        })
-    }
-
-    /// The config this run used (from its metadata).
-    pub fn config(&self) -> Result<Config> {
-        crate::config_of(&self.meta, std::path::Path::new("results/fig2"))
+            cfg: crate::config_of(&meta, dir)?,
+            meta,
+        };
+        // the shapes the report and the figures index (a 2-D start and end points)
+        let two_d = |v: &[f64]| v.len() == 2;
+        if !two_d(&r.reproduction.start)
+            || ![&r.paper_setting, &r.reproducing_setting]
+                .iter()
+                .all(|j| two_d(&j.gd.final_point) && two_d(&j.sam.final_point))
+        {
+            return Err(ExperimentError::Config(format!(
+                "{}: Figure 2 results need 2-D points: rerun the experiment",
+                dir.display()
+            )));
+        }
+        Ok(r)
     }
 }
 
