@@ -80,7 +80,7 @@ pub fn check_finite(value: &impl serde::Serialize, optional: &[&str], inputs: &s
     let v = serde_json::to_value(value)?;
     if let Some(path) = first_null(&v, "", optional) {
         anyhow::bail!(
-            "{path} is not a finite number (NaN or infinite) for {inputs}: the computation overflowed f64 or diverged; use smaller magnitudes (or a smaller learning rate)"
+            "{path} is not a finite number (NaN or infinite) for {inputs}: the computation overflowed f64; use smaller magnitudes"
         );
     }
     Ok(())

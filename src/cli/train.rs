@@ -238,7 +238,10 @@ pub fn run(a: Args) -> Result<()> {
     super::check_finite(
         &s,
         &["config.m_sharpness"],
-        &format!("lr = {}", sam_params::show(s.config.lr)),
+        &format!(
+            "lr = {} (if the run diverged: lower --lr or --rho)",
+            sam_params::show(s.config.lr)
+        ),
     )?;
     if a.json {
         super::emit_json(&s)?;
