@@ -78,7 +78,11 @@ fn replay(a: &Args, sets: &SampleSets) -> Result<()> {
         )?;
         all.insert(opt.name().into(), serde_json::to_value(&out.rows)?);
     }
-    println!("{}", serde_json::to_string_pretty(&all)?);
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string_pretty(&all)?)
+        .and_then(|_| stdout.flush())
+        .map_err(|e| anyhow::anyhow!("cannot write the result to stdout: {e}"))?;
     Ok(())
 }
 
@@ -130,6 +134,9 @@ fn main() -> Result<()> {
     let n_eval = (sets.train.len() + sets.test.len()) as f64;
     let dense_flop = 2.0 * n_eval * (784.0 * 500.0 + 500.0 * 300.0 + 300.0 * 10.0);
     let done_flop = 2.0 * (nnz as f64 * 500.0 + n_eval * (500.0 * 300.0 + 300.0 * 10.0));
+    // this machine's measured peak, per thread count (DESIGN.md: rates as fractions of it)
+    let peak_1 = sam_mnist::kernels::peak_gflops(1, 0.3);
+    let peak_n = sam_mnist::kernels::peak_gflops(a.threads.max(1), 0.3);
     let mut eval = serde_json::Map::new();
     for threads in [1, a.threads.max(1)] {
         let mut ts = Vec::new();
@@ -165,6 +172,8 @@ fn main() -> Result<()> {
                 "fraction_of_peak_done": done_flop / min / 1e9 / peak,
                 "fraction_of_peak_dense_equivalent": dense_flop / min / 1e9 / peak,
                 "peak_gflops_used": peak,
+                "fraction_of_measured_peak": done_flop / min / 1e9
+                    / if threads == 1 { peak_1 } else { peak_n },
                 "jax_ms": jax_ms, "speedup_vs_jax": jax_ms / (min * 1e3),
             }),
         );
@@ -173,12 +182,27 @@ fn main() -> Result<()> {
 
     // --- per-step timings: training-only time per epoch of 100 steps
     let mut steps = serde_json::Map::new();
-    for (opt, jax_us) in [
-        (Optimizer::Sgd, jax::SGD_STEP_US),
-        (Optimizer::Sam { rho: 0.2 }, jax::SAM_STEP_US),
-        (Optimizer::Adam, jax::ADAM_STEP_US),
+    for (name, opt, m, jax_us) in [
+        ("sgd_step", Optimizer::Sgd, None, jax::SGD_STEP_US),
+        (
+            "sam_step",
+            Optimizer::Sam { rho: 0.2 },
+            None,
+            jax::SAM_STEP_US,
+        ),
+        (
+            "sam_m1_step",
+            Optimizer::Sam { rho: 0.2 },
+            Some(1),
+            f64::NAN,
+        ),
+        ("adam_step", Optimizer::Adam, None, jax::ADAM_STEP_US),
     ] {
-        let cfg = TrainConfig::paper(opt, 0).check()?;
+        let cfg = TrainConfig {
+            m_sharpness: m,
+            ..TrainConfig::paper(opt, 0)
+        }
+        .check()?;
         // one warm-up block, then `step_epochs` blocks of 100 steps, no evaluation
         let t = sam_mnist::train::time_steps(&cfg, &sets, a.step_epochs + 1, 100)?;
         let (min, med) = stats(t.wall_us[1..].to_vec());
@@ -188,18 +212,21 @@ fn main() -> Result<()> {
             Optimizer::Adam | Optimizer::Sgd => 26.0e-3,
             _ => 53.0e-3, // the SAM family: two passes
         };
-        steps.insert(
-            format!("{}_step", opt.name()),
-            json!({"min_us": min, "median_us": med, "cpu_over_wall": cpu,
-                   "thread_cpu_min_us": cmin, "thread_cpu_median_us": cmed,
-                   "dense_equivalent_gflops": gflop / (min * 1e-6),
-                   "jax_us": jax_us, "speedup_vs_jax": jax_us / min}),
-        );
+        let mut row = json!({"min_us": min, "median_us": med, "cpu_over_wall": cpu,
+               "thread_cpu_min_us": cmin, "thread_cpu_median_us": cmed,
+               "dense_equivalent_gflops": gflop / (min * 1e-6),
+               "fraction_of_measured_peak_1_thread": gflop / (min * 1e-6) / peak_1});
+        if jax_us.is_finite() {
+            // the anchors README has no m = 1 number: no comparison rather than a null
+            row["jax_us"] = json!(jax_us);
+            row["speedup_vs_jax"] = json!(jax_us / min);
+        }
+        steps.insert(name.to_string(), row);
     }
 
     // --- complete SGD run (150 epochs + 151 evaluations), one thread
     let full = if a.no_full_run {
-        json!(null)
+        None
     } else {
         let mut res = serde_json::Map::new();
         for threads in [1, a.threads.max(1)] {
@@ -213,7 +240,7 @@ fn main() -> Result<()> {
                        "jax_s": jax::SGD_RUN_S, "speedup_vs_jax": jax::SGD_RUN_S / s}),
             );
         }
-        json!(res)
+        Some(json!(res))
     };
 
     // --- the whole protocol
@@ -237,10 +264,12 @@ fn main() -> Result<()> {
                 "gap": l.gap, "grad_evals": l.grad_evals}),
             );
         }
-        json!({"wall_s": s, "threads": a.threads, "jax_readme_sequential_s": jax::PROTOCOL_S,
-               "speedup_vs_jax_readme": jax::PROTOCOL_S / s, "finals": finals})
+        Some(
+            json!({"wall_s": s, "threads": a.threads, "jax_readme_sequential_s": jax::PROTOCOL_S,
+               "speedup_vs_jax_readme": jax::PROTOCOL_S / s, "finals": finals}),
+        )
     } else {
-        json!(null)
+        None
     };
 
     let out = json!({
@@ -253,9 +282,22 @@ fn main() -> Result<()> {
         "eval_dense_equivalent_gflop": dense_flop / 1e9,
         "jax_eval_gflop": jax::EVAL_GFLOP,
         "steps": steps,
-        "sgd_full_run": full,
-        "protocol": protocol,
+        "peak_gflops_measured": peak_n,
+        "peak_gflops_measured_1_thread": peak_1,
+        "peak_threads": a.threads.max(1),
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    // skipped parts are absent, never null
+    let mut out = out;
+    if let Some(f) = full {
+        out["sgd_full_run"] = f;
+    }
+    if let Some(p) = protocol {
+        out["protocol"] = p;
+    }
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)
+        .and_then(|_| stdout.flush())
+        .map_err(|e| anyhow::anyhow!("cannot write the result to stdout: {e}"))?;
     Ok(())
 }
