@@ -119,7 +119,7 @@ pub fn default_points() -> Vec<ExperimentPoint> {
             AnyObjective::Quadratic(indefinite),
             "saddle",
             &[0.0, 0.0],
-            "f = -x^2/2 + 2y^2 + x: g = (1, 0), maximizer on the y axis for rho > 1/2.5",
+            "f = -x^2/2 + 2y^2 + x: g = (1, 0); the maximizer leaves the gradient direction for rho > 1/5, to (1/5, ±sqrt(rho^2 - 1/25))",
         ),
     ]
 }

@@ -480,3 +480,37 @@ fn report_json_has_exactly_the_contract_keys() {
         ]
     );
 }
+
+/// Report 02's saddle point (issue 11, item 6): f(t) = −x²/2 + 2y² + x at 0, g = (1, 0). The
+/// label once said the maximizer lies "on the y axis for ρ > 1/2.5". The closed form (Lagrange:
+/// (1 − x, 4y) = μ(x, y), so y ≠ 0 forces μ = 4 and x = 1/5) says instead: for ρ ≤ 1/5 the
+/// maximizer is ρg/‖g‖ = (ρ, 0) with κ = ρ − ρ²/2; for ρ > 1/5 it is (1/5, ±√(ρ² − 1/25)), off the
+/// gradient direction but not on the y axis, with κ = 1/10 + 2ρ².
+#[test]
+fn saddle_maximizer_leaves_the_gradient_direction_at_rho_one_fifth() {
+    let q =
+        AnyObjective::Quadratic(Quadratic::new(vec![-1.0, 0.0, 0.0, 4.0], vec![1.0, 0.0]).unwrap());
+    for rho in [0.05, 0.1, 0.19, 0.21, 0.3, 0.5, 1.0, 2.0] {
+        let e = exact(&q, &[0.0, 0.0], rho, &ExactOptions::default()).unwrap();
+        let (kappa, arg) = if rho <= 0.2 {
+            (rho - rho * rho / 2.0, [rho, 0.0])
+        } else {
+            (0.1 + 2.0 * rho * rho, [0.2, (rho * rho - 0.04).sqrt()])
+        };
+        assert!(
+            (e.value - kappa).abs() < 1e-9,
+            "rho {rho}: {} vs {kappa}",
+            e.value
+        );
+        assert!(
+            (e.argmax[0] - arg[0]).abs() < 1e-6,
+            "rho {rho}: {:?}",
+            e.argmax
+        );
+        assert!(
+            (e.argmax[1].abs() - arg[1]).abs() < 1e-6,
+            "rho {rho}: {:?}",
+            e.argmax
+        );
+    }
+}
