@@ -781,6 +781,87 @@ mod avx512 {
     }
 }
 
+/// This machine's measured f32 peak in GFLOP/s on `threads` threads: independent chains of fused
+/// multiply-adds on AVX-512 registers (16 chains, enough to cover the FMA latency on two ports),
+/// or of multiply-adds on plain f32 without AVX-512, run for about `seconds` on each thread at
+/// once. The benchmarks report their rates as fractions of it (not of another machine's number).
+///
+/// ```
+/// let p = sam_mnist::kernels::peak_gflops(1, 0.01);
+/// assert!(p.is_finite() && p > 0.0);
+/// ```
+pub fn peak_gflops(threads: usize, seconds: f64) -> f64 {
+    let threads = threads.max(1);
+    let simd = simd_available();
+    // calibrate: iterations for about `seconds` on one thread
+    let mut iters: u64 = 1 << 12;
+    loop {
+        let t = std::time::Instant::now();
+        std::hint::black_box(fma_chains(simd, iters));
+        let s = t.elapsed().as_secs_f64();
+        if s > 0.02 || iters > 1 << 40 {
+            iters = ((iters as f64) * (seconds / s.max(1e-9))).max(1.0) as u64;
+            break;
+        }
+        iters *= 4;
+    }
+    let barrier = std::sync::Barrier::new(threads + 1);
+    let wall = std::thread::scope(|sc| {
+        for _ in 0..threads {
+            sc.spawn(|| {
+                barrier.wait();
+                std::hint::black_box(fma_chains(simd, iters));
+            });
+        }
+        barrier.wait();
+        std::time::Instant::now()
+    });
+    let elapsed = wall.elapsed().as_secs_f64();
+    let flop_per_iter = if simd { 16.0 * 16.0 * 2.0 } else { 16.0 * 2.0 };
+    threads as f64 * iters as f64 * flop_per_iter / elapsed / 1e9
+}
+
+/// `iters` rounds of 16 independent multiply-add chains; returns their sum (so nothing is
+/// optimised away).
+fn fma_chains(simd: bool, iters: u64) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: AVX-512F detected by the caller (simd_available()).
+        return unsafe { fma_chains_avx512(iters) };
+    }
+    let _ = simd;
+    let (a, b) = (
+        std::hint::black_box(0.999_999f32),
+        std::hint::black_box(1e-7f32),
+    );
+    let mut r = [1.0f32; 16];
+    for _ in 0..iters {
+        for x in r.iter_mut() {
+            *x = *x * a + b;
+        }
+    }
+    r.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_chains_avx512(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm512_set1_ps(std::hint::black_box(0.999_999));
+    let b = _mm512_set1_ps(std::hint::black_box(1e-7));
+    let mut r = [_mm512_set1_ps(1.0); 16];
+    for _ in 0..iters {
+        for x in r.iter_mut() {
+            *x = _mm512_fmadd_ps(*x, a, b);
+        }
+    }
+    let mut s = _mm512_setzero_ps();
+    for x in r {
+        s = _mm512_add_ps(s, x);
+    }
+    _mm512_reduce_add_ps(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -910,85 +991,4 @@ mod tests {
             assert!(cc[37..74].iter().all(|&v| v == 7.0), "untouched rows stay");
         }
     }
-}
-
-/// This machine's measured f32 peak in GFLOP/s on `threads` threads: independent chains of fused
-/// multiply-adds on AVX-512 registers (16 chains, enough to cover the FMA latency on two ports),
-/// or of multiply-adds on plain f32 without AVX-512, run for about `seconds` on each thread at
-/// once. The benchmarks report their rates as fractions of it (not of another machine's number).
-///
-/// ```
-/// let p = sam_mnist::kernels::peak_gflops(1, 0.01);
-/// assert!(p.is_finite() && p > 0.0);
-/// ```
-pub fn peak_gflops(threads: usize, seconds: f64) -> f64 {
-    let threads = threads.max(1);
-    let simd = simd_available();
-    // calibrate: iterations for about `seconds` on one thread
-    let mut iters: u64 = 1 << 12;
-    loop {
-        let t = std::time::Instant::now();
-        std::hint::black_box(fma_chains(simd, iters));
-        let s = t.elapsed().as_secs_f64();
-        if s > 0.02 || iters > 1 << 40 {
-            iters = ((iters as f64) * (seconds / s.max(1e-9))).max(1.0) as u64;
-            break;
-        }
-        iters *= 4;
-    }
-    let barrier = std::sync::Barrier::new(threads + 1);
-    let wall = std::thread::scope(|sc| {
-        for _ in 0..threads {
-            sc.spawn(|| {
-                barrier.wait();
-                std::hint::black_box(fma_chains(simd, iters));
-            });
-        }
-        barrier.wait();
-        std::time::Instant::now()
-    });
-    let elapsed = wall.elapsed().as_secs_f64();
-    let flop_per_iter = if simd { 16.0 * 16.0 * 2.0 } else { 16.0 * 2.0 };
-    threads as f64 * iters as f64 * flop_per_iter / elapsed / 1e9
-}
-
-/// `iters` rounds of 16 independent multiply-add chains; returns their sum (so nothing is
-/// optimised away).
-fn fma_chains(simd: bool, iters: u64) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX-512F detected by the caller (simd_available()).
-        return unsafe { fma_chains_avx512(iters) };
-    }
-    let _ = simd;
-    let (a, b) = (
-        std::hint::black_box(0.999_999f32),
-        std::hint::black_box(1e-7f32),
-    );
-    let mut r = [1.0f32; 16];
-    for _ in 0..iters {
-        for x in r.iter_mut() {
-            *x = *x * a + b;
-        }
-    }
-    r.iter().sum()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn fma_chains_avx512(iters: u64) -> f32 {
-    use std::arch::x86_64::*;
-    let a = _mm512_set1_ps(std::hint::black_box(0.999_999));
-    let b = _mm512_set1_ps(std::hint::black_box(1e-7));
-    let mut r = [_mm512_set1_ps(1.0); 16];
-    for _ in 0..iters {
-        for x in r.iter_mut() {
-            *x = _mm512_fmadd_ps(*x, a, b);
-        }
-    }
-    let mut s = _mm512_setzero_ps();
-    for x in r {
-        s = _mm512_add_ps(s, x);
-    }
-    _mm512_reduce_add_ps(s)
 }
