@@ -355,7 +355,7 @@ pub struct CertificateRow {
     pub bound: f64,
     /// Monte Carlo test error of the stochastic predictor (for comparison).
     pub stochastic_test_err: f64,
-    /// Whether this σ is the one with the smallest bound for this network.
+    /// Whether this σ is the one with the smallest bound for this network (ties: smallest KL).
     pub best: bool,
 }
 
@@ -497,7 +497,12 @@ fn analyse(
         });
         progress(0, "");
     }
-    if let Some(best) = certs.iter_mut().min_by(|a, b| a.bound.total_cmp(&b.bound)) {
+    // the smallest bound; among equal bounds (e.g. all vacuous at 1.0) the smallest KL, not the
+    // first grid point (issue 11, item 13)
+    if let Some(best) = certs
+        .iter_mut()
+        .min_by(|a, b| a.bound.total_cmp(&b.bound).then(a.kl.total_cmp(&b.kl)))
+    {
         best.best = true;
     }
     Ok((rows, certs))
