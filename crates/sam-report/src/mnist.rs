@@ -287,7 +287,7 @@ pub fn pacbayes_sections(r: &Results) -> Vec<Section> {
         })
         .collect();
     let certs_md = format!(
-        "Theorem 1 at the trained networks (d = {}, n = {}, δ = {}; the maximum of the 0-1 loss over the ρ-ball is bounded from below by projected ascent on the cross-entropy, so the RHS shown is itself a lower bound on Theorem 1's value):\n\n{thm}\nThe tightest certificate found (PAC-Bayes-kl; Q = N(θ, σ²I) with σ searched over {} values, P = N(θ₀, σ_P²I) at the initialisation with a union bound over {} values of σ_P; the stochastic training error is estimated from {} posterior samples and bounded by kl-inverse at confidence δ'/{} with δ' = {}; the certificate holds with probability ≥ 1 − δ − δ'):\n\n{}",
+        "Theorem 1 at the trained networks (d = {}, n = {}, δ = {}; the maximum of the 0-1 loss over the ρ-ball is bounded from below by projected ascent on the cross-entropy, so the RHS shown is itself a lower bound on Theorem 1's value):\n\n{thm}\nThe tightest certificate found (among equal bounds, the one with the smallest KL; PAC-Bayes-kl; Q = N(θ, σ²I) with σ searched over {} values, P = N(θ₀, σ_P²I) at the initialisation with a union bound over {} values of σ_P; the stochastic training error is estimated from {} posterior samples and bounded by kl-inverse at confidence δ'/{} with δ' = {}; the certificate holds with probability ≥ 1 − δ − δ'):\n\n{}",
         sam_mnist::model::n_params(&SIZES),
         cfg.protocol.first().map_or(0, |c| c.train_size),
         cfg.delta,
