@@ -237,7 +237,7 @@ fn shapes_duplicates_and_output_paths_are_refused_cleanly() {
                 "0,0",
                 "--json",
             ],
-            "matrix",
+            "matrix entry (1, 2) is NaN",
         ),
         (
             vec![
