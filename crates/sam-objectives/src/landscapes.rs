@@ -62,6 +62,9 @@ impl Gradient for Fig1 {
     fn gradient(&self, x: &[f64]) -> Vec<f64> {
         vec![Self::derivatives(x[0]).1]
     }
+    fn gradient_into(&self, x: &[f64], out: &mut [f64]) {
+        out[0] = Self::derivatives(x[0]).1;
+    }
 }
 impl Hessian for Fig1 {
     fn hessian(&self, x: &[f64]) -> DMatrix<f64> {
@@ -100,8 +103,14 @@ impl Objective for Fig2 {
 }
 impl Gradient for Fig2 {
     fn gradient(&self, p: &[f64]) -> Vec<f64> {
+        let mut g = vec![0.0; 2];
+        self.gradient_into(p, &mut g);
+        g
+    }
+    fn gradient_into(&self, p: &[f64], out: &mut [f64]) {
         let (a, y) = (p[0] - 1.0, p[1]);
-        vec![2.0 * a * y * y, 2.0 * a * a * y]
+        out[0] = 2.0 * a * y * y;
+        out[1] = 2.0 * a * a * y;
     }
 }
 impl Hessian for Fig2 {
@@ -343,6 +352,9 @@ impl Objective for AnyObjective {
 impl Gradient for AnyObjective {
     fn gradient(&self, x: &[f64]) -> Vec<f64> {
         dispatch!(self, f => f.gradient(x))
+    }
+    fn gradient_into(&self, x: &[f64], out: &mut [f64]) {
+        dispatch!(self, f => f.gradient_into(x, out))
     }
 }
 impl Hessian for AnyObjective {

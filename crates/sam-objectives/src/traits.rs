@@ -16,6 +16,18 @@ pub trait Objective {
 pub trait Gradient: Objective {
     /// ∇f(x) as a new vector.
     fn gradient(&self, x: &[f64]) -> Vec<f64>;
+    /// ∇f(x) written into `out` (of length d): the same values as [`Gradient::gradient`],
+    /// without allocating; small objectives in long runs (the toy grids) override it.
+    ///
+    /// ```
+    /// use sam_objectives::{Fig2, Gradient};
+    /// let mut g = [0.0; 2];
+    /// Fig2.gradient_into(&[2.0, 1.0], &mut g);
+    /// assert_eq!(g.to_vec(), Fig2.gradient(&[2.0, 1.0]));
+    /// ```
+    fn gradient_into(&self, x: &[f64], out: &mut [f64]) {
+        out.copy_from_slice(&self.gradient(x));
+    }
     /// f(x) and ∇f(x) together; objectives where one pass gives both (a network's forward and
     /// backward pass) override this.
     fn value_and_gradient(&self, x: &[f64]) -> (f64, Vec<f64>) {

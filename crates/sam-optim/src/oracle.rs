@@ -57,8 +57,7 @@ pub struct ExactGradient<'a, F: ?Sized>(pub &'a F);
 
 impl<F: Gradient + ?Sized> GradientOracle<f64> for ExactGradient<'_, F> {
     fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
-        let g = self.0.gradient(x);
-        out.dense_mut(g.len()).copy_from_slice(&g);
+        self.0.gradient_into(x, out.dense_mut(x.len()));
         None
     }
 }
