@@ -109,9 +109,28 @@ pub fn sections(r: &Results) -> Vec<Section> {
         ),
         num(max_gap, 3)
     );
+    let ex2 = r.example2_at_practical_radii();
+    let mut header = vec!["objective".to_string(), "point".into(), "λ₁".into()];
+    header.extend(
+        sam_experiments::sharpness::PRACTICAL_RADII
+            .iter()
+            .map(|rho| format!("κ/(ρ²λ₁) at ρ = {rho}")),
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let ex2_md = table(
+        &header,
+        &ex2.iter()
+            .map(|e| {
+                let mut row = vec![e.objective.clone(), e.label.clone(), num(e.lambda_max, 5)];
+                row.extend(e.ratios.iter().map(|(_, q)| num(*q, 4)));
+                row
+            })
+            .collect::<Vec<_>>(),
+    );
     vec![
         ("sharpness-points", points_md),
         ("sharpness-verdicts", verdict_md),
+        ("sharpness-example2", ex2_md),
         ("sharpness-far", far_md),
         ("sharpness-cost", cost_md),
     ]

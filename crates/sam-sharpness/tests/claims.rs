@@ -514,3 +514,29 @@ fn saddle_maximizer_leaves_the_gradient_direction_at_rho_one_fifth() {
         );
     }
 }
+
+/// Issue 11, item 5: Example 2 ("κ_ρ(θ) ≈ ρ²λ₁", correctly ½ρ²λ₁) is a limit ρ → 0, not a
+/// statement at practical radii. At Figure 1's sharp minimum (well width √ε = 0.01) the ratio
+/// κ/(ρ²λ₁) is ½ to 1% at ρ = 1e-5 but already below 0.3 at ρ = 0.01 and below 0.01 at ρ = 0.1,
+/// where the ball reaches past the well onto the barrier (κ saturates near f's height there).
+/// Oracle: a brute-force 1-D grid of 200001 points over [−ρ, ρ], against `exact` to 1e-4.
+#[test]
+fn example2_fails_at_practical_radii_at_the_sharp_minimum() {
+    let obj = AnyObjective::Fig1(Fig1);
+    let lam = Fig1.hessian(&[0.0])[(0, 0)];
+    let brute = |rho: f64| {
+        (0..=200_000)
+            .map(|i| Fig1.value(&[rho * (i as f64 / 100_000.0 - 1.0)]))
+            .fold(f64::NEG_INFINITY, f64::max)
+            - Fig1.value(&[0.0])
+    };
+    let ratio = |rho: f64| {
+        let k = exact(&obj, &[0.0], rho, &opts()).unwrap().value;
+        let b = brute(rho);
+        assert!((k - b).abs() <= 1e-4 * b, "rho {rho}: exact {k}, brute force {b}");
+        k / (rho * rho * lam)
+    };
+    assert!((ratio(1e-5) - 0.5).abs() < 5e-3);
+    assert!(ratio(0.01) < 0.3, "{}", ratio(0.01));
+    assert!(ratio(0.1) < 0.01, "{}", ratio(0.1));
+}
