@@ -318,7 +318,7 @@ mod mnist {
             (sam_report::mnist::REPORT, main),
             (
                 sam_report::pacbayes::REPORT,
-                sam_report::mnist::pacbayes_sections(&r),
+                sam_report::mnist::pacbayes_sections(&r)?,
             ),
         ])
     }

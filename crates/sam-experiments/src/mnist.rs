@@ -977,7 +977,54 @@ pub struct Results {
     pub cfg: Config,
 }
 
+/// What a certificate with the prior at the initialisation would need of the posterior at one
+/// trained network (report 04, issue 11 item 14).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PosteriorScaleNeeded {
+    /// sgd, adam or sam.
+    pub optimizer: String,
+    /// ‖θ − θ₀‖.
+    pub distance: f64,
+    /// The root-mean-square displacement per coordinate, ‖θ − θ₀‖/√d.
+    pub per_coordinate_displacement: f64,
+    /// The KL budget: n (beyond about 2.3n even a zero training error gives a certificate
+    /// above 0.9).
+    pub kl_budget: f64,
+    /// The smallest σ with KL(N(θ, σ²I) ‖ N(θ₀, σ²I)) ≤ the budget: ‖θ − θ₀‖/√(2n).
+    pub sigma_needed: f64,
+    /// The largest σ of the certificate grid and the stochastic training error measured there.
+    pub largest_sigma_tried: (f64, f64),
+}
+
 impl Results {
+    /// [`PosteriorScaleNeeded`] for every analysed network.
+    pub fn posterior_scale_needed(&self) -> Result<Vec<PosteriorScaleNeeded>> {
+        let d = sam_mnist::model::n_params(&sam_mnist::model::SIZES) as f64;
+        let n = self.cfg.protocol.first().map_or(0, |c| c.train_size) as f64;
+        let mut out: Vec<PosteriorScaleNeeded> = Vec::new();
+        for a in &self.analysis {
+            if out.iter().any(|o| o.optimizer == a.optimizer) {
+                continue;
+            }
+            let largest = self
+                .certificates
+                .iter()
+                .filter(|c| c.optimizer == a.optimizer)
+                .max_by(|x, y| x.sigma.total_cmp(&y.sigma))
+                .map_or((f64::NAN, f64::NAN), |c| (c.sigma, c.stochastic_train_err));
+            out.push(PosteriorScaleNeeded {
+                optimizer: a.optimizer.clone(),
+                distance: a.dist_from_init,
+                per_coordinate_displacement: a.dist_from_init / d.sqrt(),
+                kl_budget: n,
+                sigma_needed: sam_pacbayes::posterior_sigma_for_kl(a.dist_from_init, n)
+                    .map_err(|e| ExperimentError::Finding(e.to_string()))?,
+                largest_sigma_tried: largest,
+            });
+        }
+        Ok(out)
+    }
+
     /// The summary row of `optimizer`.
     pub fn summary_of(&self, optimizer: &str) -> Result<&SummaryRow> {
         self.summary

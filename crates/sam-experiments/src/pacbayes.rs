@@ -226,6 +226,111 @@ pub struct KlInverseRow {
     pub pinsker: f64,
 }
 
+/// Theorem 1's complexity term against Lemma 1 with the same (oracle) Gaussian prior, at one
+/// (ρ, n): why the first is about twice the second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonRow {
+    /// SAM radius.
+    pub rho: f64,
+    /// Number of training samples.
+    pub n: u64,
+    /// Theorem 1's complexity term.
+    pub theorem1: f64,
+    /// Lemma 1's right-hand side (table `lemma1.csv`).
+    pub lemma1: f64,
+    /// theorem1 / lemma1.
+    pub ratio: f64,
+    /// Theorem 1's d-term d ln(1 + |θ|²/ρ²(1 + √(ln n/d))²) over Lemma 1's KL ½ d ln(1 + |θ|²/ρ²):
+    /// 2 up to the (1 + √(ln n/d))² inside the log.
+    pub d_term_over_kl: f64,
+}
+
+/// The Gaussian average of the review's assumption L(θ) ≤ E_{ε∼N(0, v)} L(θ + ε) for one 1-D case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssumptionRow {
+    /// "local_min": L(x) = (1 + x²)e^{−x²/2} at its local minimum x = 0 (not global: L → 0);
+    /// "convex": L(x) = eˣ at x = 0 (convex, not a minimum).
+    pub case: String,
+    /// The variance v of ε.
+    pub variance: f64,
+    /// L(θ).
+    pub loss_at_theta: f64,
+    /// E L(θ + ε) in closed form: (1 + 2v)/(1 + v)^{3/2}, resp. e^{v/2}.
+    pub average_closed_form: f64,
+    /// The same by composite Simpson quadrature over ±12 standard deviations (an independent check).
+    pub average_quadrature: f64,
+    /// Whether the assumption holds, L(θ) ≤ E L(θ + ε).
+    pub holds: bool,
+}
+
+/// A 1-D function of one variable.
+pub type Fn1 = fn(f64) -> f64;
+
+/// The two cases of [`AssumptionRow`]: the loss and the closed-form Gaussian average.
+///
+/// ```
+/// let (loss, avg) = sam_experiments::pacbayes::assumption_case("local_min").unwrap();
+/// assert_eq!(loss(0.0), 1.0);
+/// assert!(avg(3.0) < 1.0); // a wide perturbation sees the lower loss beyond the barrier
+/// ```
+pub fn assumption_case(case: &str) -> Option<(Fn1, Fn1)> {
+    match case {
+        "local_min" => Some((
+            |x: f64| (1.0 + x * x) * (-0.5 * x * x).exp(),
+            |v: f64| (1.0 + 2.0 * v) / (1.0 + v).powf(1.5),
+        )),
+        "convex" => Some((f64::exp, |v: f64| (0.5 * v).exp())),
+        _ => None,
+    }
+}
+
+/// E_{ε∼N(0, v)} f(ε) by composite Simpson's rule on [−12√v, 12√v] with 4000 intervals.
+///
+/// ```
+/// let m = sam_experiments::pacbayes::gaussian_average(|x| x * x, 2.0);
+/// assert!((m - 2.0).abs() < 1e-9);
+/// ```
+pub fn gaussian_average(f: impl Fn(f64) -> f64, variance: f64) -> f64 {
+    let s = variance.sqrt();
+    let (a, n) = (12.0 * s, 4000usize);
+    let h = 2.0 * a / n as f64;
+    let density = |x: f64| (-0.5 * x * x / variance).exp() / (s * std::f64::consts::TAU.sqrt());
+    let g = |x: f64| f(x) * density(x);
+    let inner: f64 = (1..n)
+        .map(|i| {
+            let x = -a + i as f64 * h;
+            if i % 2 == 1 {
+                4.0 * g(x)
+            } else {
+                2.0 * g(x)
+            }
+        })
+        .sum();
+    (g(-a) + inner + g(a)) * h / 3.0
+}
+
+/// The variance above which the assumption fails at the local minimum of the `local_min` case:
+/// bisection on the quadrature (closed form: the golden ratio, from (1 + 2v)² = (1 + v)³).
+///
+/// ```
+/// let t = sam_experiments::pacbayes::local_min_threshold_variance();
+/// assert!((t - (1.0 + 5f64.sqrt()) / 2.0).abs() < 1e-6);
+/// ```
+pub fn local_min_threshold_variance() -> f64 {
+    let (loss, _) = assumption_case("local_min").expect("known case");
+    let fails = |v: f64| gaussian_average(loss, v) < loss(0.0);
+    let (mut lo, mut hi) = (0.5, 5.0);
+    for _ in 0..60 {
+        let m = 0.5 * (lo + hi);
+        if fails(m) {
+            hi = m;
+        } else {
+            lo = m;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 fn terms(cfg: &Config, rho: f64, n: u64) -> Result<TermsRow> {
     let (d, nf) = (cfg.d_mnist as f64, n as f64);
     let s = (nf.ln() / d).sqrt();
@@ -317,6 +422,43 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
         }
     }
 
+    let mut comparison = Vec::new();
+    for &rho in &cfg.rhos {
+        for &n in &[1000u64, 60000] {
+            let t = terms(cfg, rho, n)?;
+            let l = lemma1
+                .iter()
+                .find(|l| l.rho == rho)
+                .map(|l| (l.kl, lemma1_bound(l.kl, n, cfg.delta)))
+                .ok_or_else(|| ExperimentError::Config(format!("no Lemma 1 row at rho = {rho}")))?;
+            let bound = l.1?;
+            comparison.push(ComparisonRow {
+                rho,
+                n,
+                theorem1: t.complexity,
+                lemma1: bound,
+                ratio: t.complexity / bound,
+                d_term_over_kl: t.d_term / l.0,
+            });
+        }
+    }
+
+    let mut assumption = Vec::new();
+    for case in ["local_min", "convex"] {
+        let (loss, closed) = assumption_case(case).expect("known case");
+        for v in [0.1, 0.5, 1.0, 1.5, 1.7, 2.0, 3.0, 5.0] {
+            let avg = gaussian_average(loss, v);
+            assumption.push(AssumptionRow {
+                case: case.into(),
+                variance: v,
+                loss_at_theta: loss(0.0),
+                average_closed_form: closed(v),
+                average_quadrature: avg,
+                holds: loss(0.0) <= avg,
+            });
+        }
+    }
+
     let mut klinv = Vec::new();
     for &q in &cfg.kl_q {
         for &c in &cfg.kl_budget {
@@ -334,6 +476,9 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
         needed,
         terms: breakdown,
         lemma1,
+        comparison,
+        assumption,
+        local_min_threshold: local_min_threshold_variance(),
         kl_inverse: klinv,
         meta: sam_results::Meta::new(NAME, None, quick, cfg)?,
         cfg: cfg.clone(),
@@ -354,6 +499,12 @@ pub struct Results {
     pub terms: Vec<TermsRow>,
     /// Lemma 1 for the Gaussian pair (`lemma1.csv`).
     pub lemma1: Vec<Lemma1Row>,
+    /// Theorem 1 against Lemma 1 (`theorem1_vs_lemma1.csv`).
+    pub comparison: Vec<ComparisonRow>,
+    /// The assumption of Theorem 1 on two 1-D cases (`assumption.csv`).
+    pub assumption: Vec<AssumptionRow>,
+    /// The variance above which it fails at the local minimum (`assumption_threshold.json`).
+    pub local_min_threshold: f64,
     /// kl-inverse against Pinsker (`kl_inverse.csv`).
     pub kl_inverse: Vec<KlInverseRow>,
     /// Config and version (`meta.json`).
@@ -371,6 +522,12 @@ impl Results {
         write_csv(&dir.join("terms.csv"), &self.terms)?;
         write_csv(&dir.join("lemma1.csv"), &self.lemma1)?;
         write_csv(&dir.join("kl_inverse.csv"), &self.kl_inverse)?;
+        write_csv(&dir.join("theorem1_vs_lemma1.csv"), &self.comparison)?;
+        write_csv(&dir.join("assumption.csv"), &self.assumption)?;
+        write_json(
+            &dir.join("assumption_threshold.json"),
+            &serde_json::json!({ "local_min_threshold_variance": self.local_min_threshold }),
+        )?;
         write_json(&dir.join("meta.json"), &self.meta)?;
         Ok(())
     }
@@ -386,6 +543,17 @@ impl Results {
             terms: read_csv(&dir.join("terms.csv"))?,
             lemma1: read_csv(&dir.join("lemma1.csv"))?,
             kl_inverse: read_csv(&dir.join("kl_inverse.csv"))?,
+            comparison: read_csv(&dir.join("theorem1_vs_lemma1.csv"))?,
+            assumption: read_csv(&dir.join("assumption.csv"))?,
+            local_min_threshold: {
+                let v: serde_json::Value = read_json(&dir.join("assumption_threshold.json"))?;
+                v["local_min_threshold_variance"].as_f64().ok_or_else(|| {
+                    ExperimentError::Config(format!(
+                        "{}: assumption_threshold.json lacks local_min_threshold_variance: rerun the experiment",
+                        dir.display()
+                    ))
+                })?
+            },
             meta,
             cfg,
         })

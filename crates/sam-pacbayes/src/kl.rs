@@ -159,3 +159,21 @@ pub(crate) fn kl_inverse_upper_unchecked(q: f64, c: f64) -> f64 {
         f64::from_bits(lo)
     }
 }
+
+/// The per-coordinate posterior scale σ at which KL(N(θ, σ²I) ‖ N(θ₀, σ²I)) = |θ − θ₀|²/(2σ²)
+/// equals `kl`: σ = |θ − θ₀|/√(2·kl). With the prior centred at the initialisation θ₀ and
+/// σ_P = σ, a certificate whose KL may not exceed `kl` needs at least this σ; it is set by the
+/// whole distance travelled, |θ − θ₀|, divided by √(2·kl), not by the per-coordinate
+/// displacement |θ − θ₀|/√d.
+///
+/// ```
+/// use sam_pacbayes::{kl_gauss_isotropic, posterior_sigma_for_kl};
+/// let s = posterior_sigma_for_kl(8.0, 1000.0).unwrap();
+/// let kl = kl_gauss_isotropic(545_810, 64.0, s, s).unwrap();
+/// assert!((kl - 1000.0).abs() < 1e-9);
+/// ```
+pub fn posterior_sigma_for_kl(distance: f64, kl: f64) -> Result<f64> {
+    let distance = check_nonnegative("distance", distance)?;
+    let kl = check_positive("kl", kl)?;
+    Ok(distance / (2.0 * kl).sqrt())
+}

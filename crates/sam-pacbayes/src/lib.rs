@@ -37,6 +37,6 @@ pub use certificate::{
     best_prior_certificate, catoni_bound, mcallester_bound, pac_bayes_kl_bound, Certificate,
 };
 pub use error::{PacBayesError, Result, MAX_COUNT};
-pub use kl::{kl_bernoulli, kl_gauss_isotropic, kl_inverse_upper};
+pub use kl::{kl_bernoulli, kl_gauss_isotropic, kl_inverse_upper, posterior_sigma_for_kl};
 pub use montecarlo::{mc_risk_bound_clopper_pearson, mc_risk_bound_kl};
 pub use theorem1::{lemma1_bound, n_for_complexity, sam_bound, sam_complexity};

@@ -225,7 +225,7 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
 }
 
 /// The `pacbayes-mnist` section of `04-pac-bayes.md`, from `results/mnist/`.
-pub fn pacbayes_sections(r: &Results) -> Vec<Section> {
+pub fn pacbayes_sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
     let (analysis, certs, cfg) = (&r.analysis, &r.certificates, &r.cfg);
     let thm = table(
         &[
@@ -301,7 +301,32 @@ pub fn pacbayes_sections(r: &Results) -> Vec<Section> {
             &best
         )
     );
-    vec![("pacbayes-mnist", certs_md)]
+    let need = r.posterior_scale_needed()?;
+    let sigma_md = format!(
+        "With the prior at the initialisation and σ_P = σ, KL(Q‖P) = ‖θ − θ₀‖²/(2σ²). A certificate below the error of guessing must keep the KL of the order of n (the budget used here is KL ≤ n = {}), which needs a **per-coordinate** posterior scale σ ≥ ‖θ − θ₀‖/√(2n): the whole distance travelled divided by √(2n), i.e. √d/√(2n) times the per-coordinate displacement ‖θ − θ₀‖/√d, not comparable to it.\n\n{}",
+        need.first().map_or(0.0, |p| p.kl_budget),
+        table(
+            &["network", "‖θ − θ₀‖", "per-coordinate displacement ‖θ − θ₀‖/√d", "σ needed for KL ≤ n", "σ needed / per-coordinate displacement", "largest σ tried", "stochastic train error there"],
+            &need
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.optimizer.to_uppercase(),
+                        num(p.distance, 4),
+                        num(p.per_coordinate_displacement, 3),
+                        num(p.sigma_needed, 3),
+                        num(p.sigma_needed / p.per_coordinate_displacement, 3),
+                        num(p.largest_sigma_tried.0, 3),
+                        num(p.largest_sigma_tried.1, 3),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        )
+    );
+    Ok(vec![
+        ("pacbayes-mnist", certs_md),
+        ("pacbayes-sigma", sigma_md),
+    ])
 }
 
 /// The `mnist-speed` section, from `results/mnist/bench.json` written by

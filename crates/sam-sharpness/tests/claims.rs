@@ -533,7 +533,10 @@ fn example2_fails_at_practical_radii_at_the_sharp_minimum() {
     let ratio = |rho: f64| {
         let k = exact(&obj, &[0.0], rho, &opts()).unwrap().value;
         let b = brute(rho);
-        assert!((k - b).abs() <= 1e-4 * b, "rho {rho}: exact {k}, brute force {b}");
+        assert!(
+            (k - b).abs() <= 1e-4 * b,
+            "rho {rho}: exact {k}, brute force {b}"
+        );
         k / (rho * rho * lam)
     };
     assert!((ratio(1e-5) - 0.5).abs() < 5e-3);
