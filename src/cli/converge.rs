@@ -183,6 +183,8 @@ pub fn config(a: &Theorem2Args) -> Result<Theorem2Config> {
         t_min: a.t_min,
         t_max: a.t_max,
         grid_points: a.grid_points,
+        extra_t: Vec::new(),
+        outside_hypothesis: false,
         confidence: a.confidence,
     };
     cfg.validate()?;

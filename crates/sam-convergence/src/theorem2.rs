@@ -84,6 +84,13 @@ pub struct Theorem2Config {
     pub t_max: usize,
     /// Number of log-spaced grid points before deduplication.
     pub grid_points: usize,
+    /// Further T added to the log grid (each in 1..=t_max), e.g. every T up to 10.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_t: Vec<usize>,
+    /// Run even when ρ₀ > Gη₀, outside the theorem's hypothesis (to measure what the hypothesis
+    /// excludes; the bound is then not a theorem).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_hypothesis: bool,
     /// Level of the confidence intervals.
     pub confidence: f64,
 }
@@ -109,12 +116,30 @@ impl Default for Theorem2Config {
             t_min: 100,
             t_max: 100_000,
             grid_points: 7,
+            extra_t: Vec::new(),
+            outside_hypothesis: false,
             confidence: 0.95,
         }
     }
 }
 
 impl Theorem2Config {
+    /// The T grid: [`log_grid`] from `t_min` to `t_max` with `extra_t` added, sorted, without
+    /// repeats.
+    ///
+    /// ```
+    /// use sam_convergence::Theorem2Config;
+    /// let cfg = Theorem2Config { t_min: 100, t_max: 1000, grid_points: 2, extra_t: vec![1, 2, 100], ..Theorem2Config::default() };
+    /// assert_eq!(cfg.grid().unwrap(), vec![1, 2, 100, 1000]);
+    /// ```
+    pub fn grid(&self) -> Result<Vec<usize>> {
+        let mut g = log_grid(self.t_min, self.t_max, self.grid_points)?;
+        g.extend(&self.extra_t);
+        g.sort_unstable();
+        g.dedup();
+        Ok(g)
+    }
+
     /// Checks every setting once; errors name the value and the allowed range.
     ///
     /// ```
@@ -152,7 +177,7 @@ impl Theorem2Config {
         }
         nonneg("rho0", self.rho0)?;
         let g_eta = self.problem.g_bound() * self.eta0;
-        if self.rho0 > g_eta {
+        if self.rho0 > g_eta && !self.outside_hypothesis {
             return Err(invalid(
                 "rho0",
                 self.rho0,
@@ -185,6 +210,13 @@ impl Theorem2Config {
                 "grid_points",
                 self.grid_points,
                 "a slope needs at least 2 grid points (e.g. 7)",
+            ));
+        }
+        if let Some(&t) = self.extra_t.iter().find(|&&t| t < 1 || t > self.t_max) {
+            return Err(invalid(
+                "extra_t",
+                t,
+                format!("every extra T must lie in 1..={} (t_max)", self.t_max),
             ));
         }
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
@@ -438,7 +470,7 @@ fn mean_sd(v: impl Iterator<Item = f64> + Clone) -> (f64, f64, usize) {
 /// ```
 pub fn theorem2_report(cfg: &Theorem2Config) -> Result<Theorem2Report> {
     cfg.validate()?;
-    let grid = log_grid(cfg.t_min, cfg.t_max, cfg.grid_points)?;
+    let grid = cfg.grid()?;
     let seeds: Vec<SeedOutcome> = (0..cfg.seeds)
         .into_par_iter()
         .map(|i| run_seed(cfg, &grid, i))

@@ -161,6 +161,9 @@ pub struct Config {
     /// The Theorem 2 Monte Carlo check (full run: `Theorem2Config::default()`, which is also
     /// what `samlab converge theorem2` runs without options).
     pub theorem2: Theorem2Config,
+    /// The ρ₀ of the rate sweep on the main instance.
+    #[serde(default)]
+    pub rho0_sweep: Rho0Sweep,
     /// The deterministic T = 1 counterexample to Eq. (6) as quoted.
     pub counterexample: Theorem2Config,
     /// The floor sweep (`FloorSweepConfig::default()`, N = 10⁴).
@@ -175,6 +178,7 @@ impl Config {
         let floor = FloorSweepConfig::default();
         Self {
             theorem2: Theorem2Config::default(),
+            rho0_sweep: Rho0Sweep::default(),
             counterexample: counterexample_config(),
             floor_short: FloorSweepConfig {
                 steps: SHORT_STEPS,
@@ -212,8 +216,95 @@ pub fn counterexample_config() -> Theorem2Config {
         t_min: 1,
         t_max: 10_000,
         grid_points: 9,
+        extra_t: (1..=10).collect(),
+        outside_hypothesis: false,
         confidence: 0.95,
     }
+}
+
+/// The main Theorem 2 instance at every T from 1 to 10 (the main grid starts at 100).
+pub fn small_t_config(main: &Theorem2Config) -> Theorem2Config {
+    Theorem2Config {
+        t_min: 1,
+        t_max: 10,
+        grid_points: 2,
+        extra_t: (1..=10).collect(),
+        ..main.clone()
+    }
+}
+
+/// The ρ₀ of the rate sweep: the values and the multiples of Gη₀ (the hypothesis is ρ₀ ≤ Gη₀).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rho0Sweep {
+    /// ρ₀ given directly.
+    pub values: Vec<f64>,
+    /// ρ₀ = k·Gη₀ for each k.
+    pub times_g_eta0: Vec<f64>,
+}
+
+impl Default for Rho0Sweep {
+    /// ρ₀ ∈ {0, 0.1, 0.5, Gη₀, 2Gη₀} (issue 11, item 17; 2Gη₀ is outside the hypothesis).
+    fn default() -> Self {
+        Self {
+            values: vec![0.0, 0.1, 0.5],
+            times_g_eta0: vec![1.0, 2.0],
+        }
+    }
+}
+
+/// The Theorem 2 instance at one ρ₀: the fitted rate and whether Eq. 6 holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rho0Row {
+    /// "0.1", "G·η₀", "2·G·η₀", ...
+    pub label: String,
+    /// ρ₀.
+    pub rho0: f64,
+    /// ρ₀ ≤ Gη₀ (the theorem's hypothesis).
+    pub within_hypothesis: bool,
+    /// Least-squares slope of ln LHS against ln T over the main grid.
+    pub slope: f64,
+    /// The same for the stated rate C1/√T + C2 ln T/√T.
+    pub rhs_slope: f64,
+    /// Mean LHS at the largest T.
+    pub lhs_at_t_max: f64,
+    /// Eq. 6 holds at every T of the grid.
+    pub holds: bool,
+    /// Smallest RHS/LHS over the grid.
+    pub min_ratio: f64,
+}
+
+/// Runs the main instance at every ρ₀ of the sweep.
+pub fn rho0_sweep(main: &Theorem2Config, sweep: &Rho0Sweep) -> Result<Vec<Rho0Row>> {
+    let g = main.problem.g_bound();
+    let mut cases: Vec<(String, f64)> = sweep.values.iter().map(|&v| (format!("{v}"), v)).collect();
+    cases.extend(sweep.times_g_eta0.iter().map(|&k| {
+        let label = if k == 1.0 {
+            "G·η₀".to_string()
+        } else {
+            format!("{k}·G·η₀")
+        };
+        (label, k * g * main.eta0)
+    }));
+    cases
+        .into_iter()
+        .map(|(label, rho0)| {
+            let rep = theorem2_report(&Theorem2Config {
+                rho0,
+                outside_hypothesis: rho0 > g * main.eta0,
+                ..main.clone()
+            })?;
+            Ok(Rho0Row {
+                label,
+                rho0,
+                within_hypothesis: rho0 <= g * main.eta0 * (1.0 + 1e-12),
+                slope: rep.result.slope,
+                rhs_slope: rep.rhs_slope,
+                lhs_at_t_max: rep.rows.last().map_or(f64::NAN, |r| r.lhs_mean),
+                holds: rep.holds,
+                min_ratio: rep.min_ratio,
+            })
+        })
+        .collect()
 }
 
 /// The scalars of one Theorem 2 run. Slopes and ratios are `None` where undefined (a zero or
@@ -297,8 +388,12 @@ impl Theorem2Summary {
 /// Runs the Theorem 2 check, the T = 1 counterexample and the floor sweeps, and writes
 /// their verdicts.
 pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Results> {
-    progress(4, "convergence");
+    progress(6, "convergence");
     let rep = theorem2_report(&cfg.theorem2)?;
+    progress(0, "");
+    let small = theorem2_report(&small_t_config(&cfg.theorem2))?;
+    progress(0, "");
+    let rho0 = rho0_sweep(&cfg.theorem2, &cfg.rho0_sweep)?;
     progress(0, "");
     let cex = theorem2_report(&cfg.counterexample)?;
     progress(0, "");
@@ -312,6 +407,8 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
         rows: rep.rows,
         cex_summary: Theorem2Summary::of(&cex),
         cex: cex.rows,
+        small_t: small.rows,
+        rho0,
         floor,
         verdicts: Verdicts::default(),
         meta: sam_results::Meta::new(NAME, Some(cfg.theorem2.base_seed), quick, cfg)?,
@@ -337,6 +434,10 @@ pub struct Results {
     pub cex: Vec<Theorem2Row>,
     /// Its summary (`counterexample_summary.json`).
     pub cex_summary: Theorem2Summary,
+    /// The main instance at T = 1..10 (`theorem2_small_t.csv`).
+    pub small_t: Vec<Theorem2Row>,
+    /// The main instance over ρ₀ (`rho0_sweep.csv`).
+    pub rho0: Vec<Rho0Row>,
     /// Both floor sweeps (`floor.csv`).
     pub floor: Vec<FloorRow>,
     /// Fitted rates and verdicts (`verdicts.json`).
@@ -357,6 +458,8 @@ impl Results {
         write_csv(&dir.join("counterexample.csv"), &self.cex)?;
         write_json(&dir.join("counterexample_summary.json"), &self.cex_summary)?;
         write_csv(&dir.join("floor.csv"), &self.floor)?;
+        write_csv(&dir.join("theorem2_small_t.csv"), &self.small_t)?;
+        write_csv(&dir.join("rho0_sweep.csv"), &self.rho0)?;
         write_json(&dir.join("verdicts.json"), &self.verdicts)?;
         write_json(&dir.join("meta.json"), &self.meta)?;
         Ok(())
@@ -374,6 +477,8 @@ impl Results {
             cex: read_csv(&dir.join("counterexample.csv"))?,
             cex_summary: read_json(&dir.join("counterexample_summary.json"))?,
             floor: read_csv(&dir.join("floor.csv"))?,
+            small_t: read_csv(&dir.join("theorem2_small_t.csv"))?,
+            rho0: read_csv(&dir.join("rho0_sweep.csv"))?,
             verdicts: read_json(&dir.join("verdicts.json"))?,
             meta,
             cfg,
@@ -430,6 +535,31 @@ pub struct Verdicts {
     pub unnormalized_long_closed_form: Option<f64>,
     /// Whether that floor is below the smallest normal f64 (underflow).
     pub unnormalized_long_underflows: bool,
+    /// The main instance at T = 1..10: whether the bound holds with the whole Monte Carlo
+    /// interval (LHS CI upper end ≤ RHS CI lower end), per row of `theorem2_small_t.csv`.
+    #[serde(default)]
+    pub small_t_holds: Vec<bool>,
+    /// The smallest T from which the bound holds at every T of the small-T and the main grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_holds_from: Option<usize>,
+    /// The smallest T from which the bound holds at every T of the counterexample's grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cex_holds_from: Option<usize>,
+    /// The largest minus the smallest fitted rate (slope of ln LHS on ln T) over the ρ₀ sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho0_slope_spread: Option<f64>,
+}
+
+/// The smallest T of `ts` from which every later entry holds (`None` if the last does not).
+fn holds_from(rows: &[(usize, bool)]) -> Option<usize> {
+    let mut from = None;
+    for &(t, ok) in rows.iter().rev() {
+        if !ok {
+            break;
+        }
+        from = Some(t);
+    }
+    from
 }
 
 impl Verdicts {
@@ -482,6 +612,7 @@ impl Verdicts {
                 .fold(f64::NAN, f64::max)
         };
         let unnormalized_long_floor = unnorm_long(|r| Some(r.floor));
+        let small_holds: Vec<bool> = r.small_t.iter().map(|x| x.lhs_ci_hi <= x.rhs_lo).collect();
         Self {
             steepest,
             local_slopes,
@@ -494,6 +625,32 @@ impl Verdicts {
             unnormalized_long_floor: finite(unnormalized_long_floor),
             unnormalized_long_closed_form: finite(unnorm_long(|r| r.closed_form)),
             unnormalized_long_underflows: unnormalized_long_floor < f64::MIN_POSITIVE,
+            small_t_holds: small_holds.clone(),
+            main_holds_from: {
+                let main_ok = |r: &Theorem2Row| r.lhs_ci_hi <= r.rhs_lo;
+                let mut all: Vec<(usize, bool)> = r
+                    .small_t
+                    .iter()
+                    .zip(&small_holds)
+                    .map(|(x, &h)| (x.t, h))
+                    .collect();
+                all.extend(r.rows.iter().map(|x| (x.t, main_ok(x))));
+                all.sort_by_key(|p| p.0);
+                holds_from(&all)
+            },
+            cex_holds_from: holds_from(
+                &r.cex
+                    .iter()
+                    .map(|x| (x.t, x.lhs_mean <= x.rhs))
+                    .collect::<Vec<_>>(),
+            ),
+            rho0_slope_spread: {
+                let s: Vec<f64> = r.rho0.iter().map(|x| x.slope).collect();
+                finite(
+                    s.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                        - s.iter().copied().fold(f64::INFINITY, f64::min),
+                )
+            },
         }
     }
 }

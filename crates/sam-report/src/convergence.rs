@@ -181,6 +181,72 @@ fn counterexample_section(d: &Results) -> String {
     )
 }
 
+fn small_t_section(d: &Results) -> String {
+    let v = &d.verdicts;
+    let rows: Vec<Vec<String>> = d
+        .small_t
+        .iter()
+        .zip(&v.small_t_holds)
+        .map(|(r, h)| {
+            vec![
+                r.t.to_string(),
+                num(r.lhs_mean, 4),
+                format!("[{}, {}]", num(r.lhs_ci_lo, 4), num(r.lhs_ci_hi, 4)),
+                num(r.c1, 4),
+                num(r.c2_term, 4),
+                format!("[{}, {}]", num(r.rhs_lo, 4), num(r.rhs_hi, 4)),
+                yes(*h).into(),
+            ]
+        })
+        .collect();
+    let from = |t: Option<usize>| t.map_or("none of the grid".into(), |t| format!("T = {t}"));
+    format!(
+        "The main instance (setup table above) at every T from 1 to 10:\n\n{}\nOn the main instance the bound holds (whole Monte Carlo interval) from **{}** on, through the largest T of the main grid; on the log cosh counterexample (whose grid also has every T up to 10) from **{}** on.\n",
+        table(
+            &["T", "LHS mean", "LHS CI", "C1", "C2 lnT/√T", "RHS CI", "LHS ≤ RHS"],
+            &rows
+        ),
+        from(v.main_holds_from),
+        from(v.cex_holds_from),
+    )
+}
+
+fn rho0_section(d: &Results) -> String {
+    let rows: Vec<Vec<String>> = d
+        .rho0
+        .iter()
+        .map(|r| {
+            vec![
+                r.label.clone(),
+                num(r.rho0, 4),
+                yes(r.within_hypothesis).into(),
+                num(r.slope, 4),
+                num(r.rhs_slope, 4),
+                num(r.lhs_at_t_max, 4),
+                num(r.min_ratio, 4),
+                yes(r.holds).into(),
+            ]
+        })
+        .collect();
+    format!(
+        "{}\nThe fitted rates differ by at most **{}** over the sweep.\n",
+        table(
+            &[
+                "ρ₀",
+                "value",
+                "ρ₀ ≤ Gη₀",
+                "fitted slope of LHS",
+                "slope of the stated RHS",
+                "LHS at the largest T",
+                "min RHS/LHS",
+                "bound holds"
+            ],
+            &rows
+        ),
+        opt(d.verdicts.rho0_slope_spread, 3),
+    )
+}
+
 fn floor_section(d: &Results) -> String {
     let fl = &d.cfg.floor;
     let a = fl.eta * fl.lambda;
@@ -279,5 +345,7 @@ pub fn sections(d: &Results) -> Vec<Section> {
         ("convergence-theorem2", theorem2_section(d)),
         ("convergence-t1", counterexample_section(d)),
         ("convergence-floor", floor_section(d)),
+        ("convergence-small-t", small_t_section(d)),
+        ("convergence-rho0", rho0_section(d)),
     ]
 }
