@@ -67,6 +67,24 @@ pub struct Band {
     pub color: usize,
     /// (x, lower, upper).
     pub points: Vec<(f64, f64, f64)>,
+    /// Legend label (empty: no legend entry). On a log axis, a lower edge at or below 0 is drawn
+    /// at the axis bottom, and the label says so.
+    pub label: String,
+}
+
+/// Where a chart's legend box sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegendPos {
+    /// Top right (the default).
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+    /// Bottom left.
+    LowerLeft,
+    /// Bottom right.
+    LowerRight,
+    /// Middle of the left edge.
+    MiddleLeft,
 }
 
 /// A chart: title, axis labels (with units), optional log axes, series and bands.
@@ -86,8 +104,13 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Bands.
     pub bands: Vec<Band>,
-    /// Optional fixed y range (data units).
+    /// Optional fixed y range (data units). Points below it are not dropped silently: they are
+    /// drawn as triangles on the axis bottom with their own legend entry.
     pub y_range: Option<(f64, f64)>,
+    /// Legend position.
+    pub legend: LegendPos,
+    /// The x axis ends where the data end (no padding).
+    pub tight_x: bool,
 }
 
 impl LineChart {
@@ -102,7 +125,19 @@ impl LineChart {
             series: Vec::new(),
             bands: Vec::new(),
             y_range: None,
+            legend: LegendPos::UpperRight,
+            tight_x: false,
         }
+    }
+    /// Puts the legend elsewhere.
+    pub fn legend_at(mut self, pos: LegendPos) -> Self {
+        self.legend = pos;
+        self
+    }
+    /// No padding on the x axis: it ends where the data end.
+    pub fn tight_x(mut self) -> Self {
+        self.tight_x = true;
+        self
     }
     /// Log10 x axis.
     pub fn log_x(mut self) -> Self {
@@ -157,16 +192,17 @@ impl LineChart {
                 }
             }
         }
-        let range = |v: &[f64]| -> Option<(f64, f64)> {
+        let range = |v: &[f64], rel: f64| -> Option<(f64, f64)> {
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if !lo.is_finite() || !hi.is_finite() {
                 return None;
             }
-            let pad = if hi > lo { 0.04 * (hi - lo) } else { 0.5 };
+            let pad = if hi > lo { rel * (hi - lo) } else { 0.5 };
             Some((lo - pad, hi + pad))
         };
-        let xr = range(&xs)?;
+        let xr = range(&xs, if self.tight_x { 0.0 } else { 0.04 })?;
+        let range = |v: &[f64]| range(v, 0.04);
         let yr = match self.y_range {
             Some((lo, hi)) => (self.ty(lo)?, self.ty(hi)?),
             None => range(&ys)?,
@@ -205,10 +241,10 @@ fn tick_label(v: f64, log: bool) -> String {
     }
 }
 
-/// Draws one series in its style, with its legend entry ("(dashed)" marks dashed lines, whose
-/// legend swatch is drawn solid).
-pub(crate) fn draw_series<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+/// Draws one series in its style, with its legend entry ("(dashed)" marks dashed lines; the
+/// swatch shows the style: a dashed segment, a marker, or a solid segment).
+pub(crate) fn draw_series<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     s: &Series,
     pts: Vec<(f64, f64)>,
     col: RGBColor,
@@ -228,11 +264,21 @@ where
     } else {
         s.name.clone()
     };
+    // one element type for every swatch: a marker and two segments, the unused parts clear
+    let (marker, line) = match s.style {
+        Style::Points => (col.filled(), ShapeStyle::from(&TRANSPARENT)),
+        _ => (TRANSPARENT.filled(), ShapeStyle::from(&col).stroke_width(3)),
+    };
+    let (gap_lo, gap_hi) = if s.style == Style::Dashed {
+        (7, 11)
+    } else {
+        (9, 9)
+    };
     anno.label(label).legend(move |(x, y)| {
-        PathElement::new(
-            vec![(x, y), (x + 18, y)],
-            ShapeStyle::from(&col).stroke_width(3),
-        )
+        EmptyElement::at((x, y))
+            + Circle::new((9, 0), 3, marker)
+            + PathElement::new(vec![(0, 0), (gap_lo, 0)], line)
+            + PathElement::new(vec![(gap_hi, 0), (18, 0)], line)
     });
     if s.style == Style::LinePoints {
         chart
@@ -280,38 +326,93 @@ where
         .draw()
         .map_err(|e| err(&e))?;
     for b in &c.bands {
+        let mut clipped = false;
         let pts: Vec<(f64, f64, f64)> = b
             .points
             .iter()
-            .filter_map(|&(x, lo, hi)| Some((c.tx(x)?, c.ty(lo)?, c.ty(hi)?)))
+            .filter_map(|&(x, lo, hi)| {
+                let lo = c.ty(lo).or_else(|| {
+                    // a lower edge at or below 0 on a log axis: drawn at the axis bottom
+                    clipped = true;
+                    Some(y0)
+                })?;
+                Some((c.tx(x)?, lo.max(y0), c.ty(hi)?))
+            })
             .collect();
         if pts.len() < 2 {
             continue;
         }
         let mut poly: Vec<(f64, f64)> = pts.iter().map(|&(x, lo, _)| (x, lo)).collect();
         poly.extend(pts.iter().rev().map(|&(x, _, hi)| (x, hi)));
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                poly,
-                color(b.color).mix(0.2).filled(),
-            )))
+        let fill = color(b.color).mix(0.2).filled();
+        let anno = chart
+            .draw_series(std::iter::once(Polygon::new(poly, fill)))
             .map_err(|e| err(&e))?;
+        if !b.label.is_empty() {
+            let label = if clipped {
+                format!("{} (lower edge ≤ 0 drawn at the axis)", b.label)
+            } else {
+                b.label.clone()
+            };
+            anno.label(label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], fill));
+        }
     }
     for (i, s) in c.series.iter().enumerate() {
         let col = color(s.color.unwrap_or(i));
+        let mut below = Vec::new();
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
-            .filter_map(|&(x, y)| Some((c.tx(x)?, c.ty(y)?)))
+            .filter_map(|&(x, y)| {
+                let (tx, ty) = (c.tx(x)?, c.ty(y));
+                match (c.y_range, ty) {
+                    // below a fixed range (or ≤ 0 on a log axis with a fixed range): a marker on
+                    // the axis instead of a silently clipped point
+                    (Some(_), Some(ty)) if ty < y0 => {
+                        below.push(tx);
+                        None
+                    }
+                    (Some(_), None) if c.log_y => {
+                        below.push(tx);
+                        None
+                    }
+                    _ => Some((tx, ty?)),
+                }
+            })
             .collect();
         draw_series(&mut chart, s, pts, col).map_err(|m| FigureError::Draw {
             path: c.title.clone(),
             message: m,
         })?;
+        if !below.is_empty() {
+            let floor = c.y_range.map_or(0.0, |r| r.0);
+            chart
+                .draw_series(
+                    below
+                        .iter()
+                        .map(|&x| TriangleMarker::new((x, y0), 5, col.filled())),
+                )
+                .map_err(|e| err(&e))?
+                .label(format!(
+                    "{}: below {} (on the axis)",
+                    s.name,
+                    tick_label(floor, false)
+                ))
+                .legend(move |(x, y)| TriangleMarker::new((x + 9, y), 5, col.filled()));
+        }
     }
     if c.series.iter().any(|s| !s.name.is_empty()) {
+        let pos = match c.legend {
+            LegendPos::UpperRight => SeriesLabelPosition::UpperRight,
+            LegendPos::UpperLeft => SeriesLabelPosition::UpperLeft,
+            LegendPos::LowerLeft => SeriesLabelPosition::LowerLeft,
+            LegendPos::LowerRight => SeriesLabelPosition::LowerRight,
+            LegendPos::MiddleLeft => SeriesLabelPosition::MiddleLeft,
+        };
         chart
             .configure_series_labels()
+            .position(pos)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 12))
@@ -348,4 +449,33 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         path: path.display().to_string(),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, item 22: nothing is clipped silently. Points below a fixed y range become
+    /// triangles on the axis with a legend entry; a band whose lower edge is ≤ 0 on a log axis is
+    /// drawn to the axis and its legend says so; band legends appear.
+    #[test]
+    fn clipped_points_and_band_edges_are_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.svg");
+        let chart = LineChart::new("t", "x", "y")
+            .log_y()
+            .series(Series::line("s", vec![(1.0, 1.0), (2.0, 1e-6), (3.0, 0.5)]))
+            .band(Band {
+                color: 1,
+                points: vec![(1.0, -0.5, 2.0), (3.0, 0.1, 1.0)],
+                label: "s: mean ± std".into(),
+            })
+            .y_range(1e-3, 10.0)
+            .legend_at(LegendPos::LowerLeft)
+            .tight_x();
+        render(&path, (600, 400), &[chart]).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("s: below 1.0e-3 (on the axis)"), "{svg}");
+        assert!(svg.contains("s: mean ± std (lower edge ≤ 0 drawn at the axis)"));
+    }
 }

@@ -1,6 +1,6 @@
 //! The convergence figures (report `05-convergence.md`): one function per SVG file.
 
-use crate::{render, Band, LineChart, Result, Series, Style};
+use crate::{render, Band, LegendPos, LineChart, Result, Series, Style};
 use sam_convergence::Theorem2Row;
 use sam_experiments::convergence::{FloorKind, FloorRow, Results};
 use sam_results::num;
@@ -20,16 +20,6 @@ fn closed(rows: &[&FloorRow]) -> Vec<(f64, f64)> {
     rows.iter()
         .filter_map(|r| Some((r.rho, r.closed_form?)))
         .collect()
-}
-
-/// Widens a log-x chart to the right by `decades`, so that the legend (drawn at the middle right)
-/// sits beside the data instead of over it. A one-point band enters the axis bounds but is not
-/// drawn (a band needs two points), so nothing is added to the picture.
-fn legend_gutter(chart: LineChart, x_max: f64, y: f64, decades: f64) -> LineChart {
-    chart.band(Band {
-        color: 7,
-        points: vec![(x_max * 10f64.powf(decades), y, y)],
-    })
 }
 
 /// `convergence_theorem2.svg`: Eq. (6)'s two sides against T with the LHS's confidence band,
@@ -66,6 +56,7 @@ pub fn convergence_theorem2(path: &Path, d: &Results) -> Result<()> {
             .iter()
             .map(|r| (t(r), r.lhs_ci_lo, r.lhs_ci_hi))
             .collect(),
+        label: String::new(),
     })
     .series(
         Series::line(
@@ -100,9 +91,9 @@ pub fn convergence_theorem2(path: &Path, d: &Results) -> Result<()> {
         Series::line("∝ T^(−1/2), guide", guide)
             .styled(Style::Dashed)
             .colored(7),
-    );
-    let last_lhs = d.rows.last().map_or(1.0, |r| r.lhs_mean);
-    let bound = legend_gutter(bound, t_hi, last_lhs, 1.5);
+    )
+    .tight_x()
+    .legend_at(LegendPos::LowerLeft);
     let loose = LineChart::new(
         "How loose: bound ÷ measured LHS",
         "T (steps, log scale)",
@@ -133,8 +124,9 @@ pub fn convergence_theorem2(path: &Path, d: &Results) -> Result<()> {
         Series::line("ratio = 1", vec![(t_lo, 1.0), (t_hi, 1.0)])
             .styled(Style::Dashed)
             .colored(7),
-    );
-    let loose = legend_gutter(loose, t_hi, 1.0, 1.0);
+    )
+    .tight_x()
+    .legend_at(LegendPos::UpperLeft);
     render(path, (1600, 600), &[bound, loose])
 }
 
@@ -162,9 +154,8 @@ pub fn convergence_floor(path: &Path, d: &Results) -> Result<()> {
             .styled(Style::Dashed)
             .colored(2),
     )
-    .series(Series::points("ρ/√(t+1): measured", measured(&decaying)).colored(2));
-    let rho_max = fl.rhos.iter().copied().fold(f64::NAN, f64::max);
-    let normalized = legend_gutter(normalized, rho_max, fl.eta * fl.lambda * rho_max, 1.4);
+    .series(Series::points("ρ/√(t+1): measured", measured(&decaying)).colored(2))
+    .legend_at(LegendPos::UpperLeft);
     let s_const = floor_rows(&d.floor, short, FloorKind::Constant);
     let s_unnorm = floor_rows(&d.floor, short, FloorKind::Unnormalized);
     let unnormalized = LineChart::new(
@@ -181,8 +172,8 @@ pub fn convergence_floor(path: &Path, d: &Results) -> Result<()> {
             .styled(Style::Dashed)
             .colored(4),
     )
-    .series(Series::points("unnormalized: measured", measured(&s_unnorm)).colored(4));
-    let unnormalized = legend_gutter(unnormalized, rho_max, 1.0, 1.0);
+    .series(Series::points("unnormalized: measured", measured(&s_unnorm)).colored(4))
+    .legend_at(LegendPos::MiddleLeft);
     render(path, (1600, 600), &[normalized, unnormalized])
 }
 

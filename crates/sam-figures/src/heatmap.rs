@@ -126,13 +126,18 @@ pub fn render_heatmap(path: &Path, size: (u32, u32), h: &Heatmap) -> Result<()> 
             })?;
         }
         for (x, y, text) in &h.notes {
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    text.clone(),
-                    (*x - cx * 0.45, *y + cy * 0.1),
-                    ("sans-serif", 10),
-                )))
-                .map_err(|e| err(&e))?;
+            // one line per '\n', from a little above the cell's middle downwards
+            let lines: Vec<&str> = text.split('\n').collect();
+            let top = *y + cy * 0.12 * lines.len() as f64;
+            for (k, line) in lines.iter().enumerate() {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        line.to_string(),
+                        (*x - cx * 0.45, top - cy * 0.24 * k as f64),
+                        ("sans-serif", 12),
+                    )))
+                    .map_err(|e| err(&e))?;
+            }
         }
         if !h.overlays.is_empty() {
             chart

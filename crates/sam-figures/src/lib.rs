@@ -30,7 +30,7 @@ pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;
 
-pub use chart::{render, Band, LineChart, Series, Style};
+pub use chart::{render, Band, LegendPos, LineChart, Series, Style};
 pub use heatmap::{render_heatmap, Heatmap};
 
 /// Errors while drawing; they name the file.

@@ -1,6 +1,6 @@
 //! Figures 3–5 and the sweep (report `03-mnist.md`): one function per SVG file.
 
-use crate::{render, Band, LineChart, Result, Series, Style};
+use crate::{render, Band, LegendPos, LineChart, Result, Series, Style};
 use sam_experiments::mnist::{EpochStat, RunRow, SummaryRow};
 use sam_mnist::train::EpochRow;
 use std::path::Path;
@@ -8,25 +8,34 @@ use std::path::Path;
 /// One of Figures 3–5: for each optimizer its best seed's curve and the seeds' mean ± std band,
 /// against epochs, gradient evaluations and CPU time. `stats_of(optimizer)` gives the band rows
 /// of the plotted quantity, by epoch.
+#[allow(clippy::too_many_arguments)]
 fn curves_figure(
     path: &Path,
     title: &str,
     ylabel: &str,
+    log_y: bool,
     f: fn(&EpochRow) -> f64,
     summary: &[SummaryRow],
     curves: &[RunRow],
     stats_of: &dyn Fn(&str) -> Vec<EpochStat>,
 ) -> Result<()> {
-    let mut by_epoch = LineChart::new(&format!("{title} vs epoch"), "epoch", ylabel);
-    let mut by_evals = LineChart::new(
+    let chart = |t: &str, x: &str| {
+        let c = LineChart::new(t, x, ylabel);
+        if log_y {
+            // the losses fall to the bottom right: the legend goes to the empty bottom left
+            c.log_y().legend_at(LegendPos::LowerLeft)
+        } else {
+            c
+        }
+    };
+    let mut by_epoch = chart(&format!("{title} vs epoch"), "epoch");
+    let mut by_evals = chart(
         &format!("{title} vs gradient evaluations"),
         "gradient evaluations",
-        ylabel,
     );
-    let mut by_cpu = LineChart::new(
+    let mut by_cpu = chart(
         &format!("{title} vs CPU time"),
         "CPU seconds (training only)",
-        ylabel,
     );
     for (i, s) in summary.iter().enumerate() {
         let best: Vec<&RunRow> = curves
@@ -36,12 +45,21 @@ fn curves_figure(
         let stats = stats_of(&s.optimizer);
         let evals_per_epoch = best.get(1).map_or(1.0, |r| r.row().grad_evals as f64);
         let label = format!("{} best (seed {})", s.optimizer.to_uppercase(), s.best_seed);
+        let seeds = curves
+            .iter()
+            .filter(|c| c.optimizer == s.optimizer && c.row().epoch == 0)
+            .count();
         let band = |x: &dyn Fn(&EpochStat) -> f64| Band {
             color: i,
             points: stats
                 .iter()
                 .map(|p| (x(p), p.mean - p.std, p.mean + p.std))
                 .collect(),
+            label: format!(
+                "{}: mean ± std over {} seeds",
+                s.optimizer.to_uppercase(),
+                seeds
+            ),
         };
         by_epoch = by_epoch.band(band(&|p| p.epoch as f64)).series(
             Series::line(
@@ -98,7 +116,8 @@ pub fn fig3_train_loss(
     curves_figure(
         path,
         "Figure 3: training loss",
-        "training loss (mean cross-entropy)",
+        "training loss (mean cross-entropy, log scale)",
+        true,
         |r| r.train_loss,
         summary,
         curves,
@@ -117,6 +136,7 @@ pub fn fig4_test_loss(
         path,
         "Figure 4: test loss",
         "test loss (mean cross-entropy)",
+        false,
         |r| r.test_loss,
         summary,
         curves,
@@ -135,6 +155,7 @@ pub fn fig5_gap(
         path,
         "Figure 5: generalization gap",
         "test loss − training loss",
+        false,
         |r| r.gap,
         summary,
         curves,

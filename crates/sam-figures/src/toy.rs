@@ -1,6 +1,8 @@
 //! Figures 1 and 2 (report `01-toy-landscapes.md`): one function per SVG file.
 
-use crate::{render, render_heatmap, FigureError, Heatmap, LineChart, Result, Series, Style};
+use crate::{
+    render, render_heatmap, FigureError, Heatmap, LegendPos, LineChart, Result, Series, Style,
+};
 use sam_experiments::toy::fig1::{Curve, Fig1Trace, SummaryRow};
 use sam_experiments::toy::fig2::{LandscapeRow, Reproduction, SensitivityRow, TraceRow};
 use sam_experiments::toy::ToySettings;
@@ -24,8 +26,9 @@ pub fn fig1_trajectories(
         s.rho,
         start
     );
+    let landscape_pts: Vec<(f64, f64)> = landscape.iter().map(|c| (c.x, c.f)).collect();
     let landscape = LineChart::new(&title, "x", "f(x)")
-        .series(Series::line("f", landscape.iter().map(|c| (c.x, c.f)).collect()).colored(7))
+        .series(Series::line("f", landscape_pts.clone()).colored(7))
         .series(
             Series::points("GD iterates", gd.iter().map(|r| (r.x, r.loss)).collect()).colored(0),
         )
@@ -46,11 +49,50 @@ pub fn fig1_trajectories(
             Series::line("x = ρ", vec![(1.0, s.rho), (s.iterations as f64, s.rho)])
                 .styled(Style::Dashed)
                 .colored(7),
-        );
-    render(path, (1300, 480), &[landscape, paths_chart])
+        )
+        .legend_at(LegendPos::LowerRight);
+    // a zoom on the sharp well and the barrier, where the two runs part
+    let (lo, hi) = (-0.02, 0.08);
+    let inside = |x: f64| (lo..=hi).contains(&x);
+    let zoom = LineChart::new("Zoom on the sharp well: x in [−0.02, 0.08]", "x", "f(x)")
+        .series(
+            Series::line(
+                "f",
+                landscape_pts
+                    .iter()
+                    .copied()
+                    .filter(|p| inside(p.0))
+                    .collect(),
+            )
+            .colored(7),
+        )
+        .series(
+            Series::points(
+                "GD iterates",
+                gd.iter()
+                    .map(|r| (r.x, r.loss))
+                    .filter(|p| inside(p.0))
+                    .collect(),
+            )
+            .colored(0),
+        )
+        .series(
+            Series::points(
+                "SAM iterates",
+                sam.iter()
+                    .map(|r| (r.x, r.loss))
+                    .filter(|p| inside(p.0))
+                    .collect(),
+            )
+            .colored(1),
+        )
+        .legend_at(LegendPos::UpperLeft);
+    render(path, (1900, 480), &[landscape, zoom, paths_chart])
 }
 
-/// `fig1_outcomes.svg`: per (η, ρ), where GD and SAM ended over all starts.
+/// `fig1_outcomes.svg`: per (η, ρ), where GD and SAM ended over all starts (colour: the
+/// fraction of starts from which SAM ends at the flat minimum), with the claim's count in the
+/// title.
 pub fn fig1_outcomes(path: &Path, summary: &[SummaryRow]) -> Result<()> {
     let mut etas: Vec<f64> = summary.iter().map(|r| r.eta).collect();
     etas.dedup();
@@ -64,10 +106,19 @@ pub fn fig1_outcomes(path: &Path, summary: &[SummaryRow]) -> Result<()> {
             (
                 idx(&etas, r.eta),
                 idx(&rhos, r.rho),
-                r.sam_shifted_rho as f64 / r.starts as f64,
+                r.sam_flat as f64 / r.starts as f64,
             )
         })
         .collect();
+    // nonzero counts only, one letter per outcome (explained in the axis label)
+    let counts = |pairs: &[(&str, usize)]| -> String {
+        pairs
+            .iter()
+            .filter(|p| p.1 > 0)
+            .map(|(k, n)| format!("{k}{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let notes = summary
         .iter()
         .map(|r| {
@@ -75,20 +126,36 @@ pub fn fig1_outcomes(path: &Path, summary: &[SummaryRow]) -> Result<()> {
                 idx(&etas, r.eta),
                 idx(&rhos, r.rho),
                 format!(
-                    "GD s{} f{} | SAM f{} s{} ρ{}",
-                    r.gd_sharp, r.gd_flat, r.sam_flat, r.sam_sharp, r.sam_shifted_rho
+                    "GD {}\nSAM {}",
+                    counts(&[
+                        ("s", r.gd_sharp),
+                        ("w", r.gd_well),
+                        ("f", r.gd_flat),
+                        ("o", r.gd_other)
+                    ]),
+                    counts(&[
+                        ("s", r.sam_sharp),
+                        ("w", r.sam_well),
+                        ("f", r.sam_flat),
+                        ("ρ", r.sam_shifted_rho),
+                        ("n", r.sam_near_rho),
+                        ("x", r.sam_local_max),
+                        ("o", r.sam_other)
+                    ])
                 ),
             )
         })
         .collect();
+    let claim: usize = summary.iter().map(|r| r.claim_holds).sum();
+    let cells_total: usize = summary.iter().map(|r| r.starts).sum();
     let map = Heatmap {
         title: format!(
-            "Figure 1 outcomes over {} starts: GD at sharp (s) / flat (f); SAM at flat, sharp, x≈ρ",
+            "Figure 1: the review's claim (GD at 0, SAM at 1, same η and start) holds in {claim} of {cells_total} cells ({} starts per cell)",
             summary.first().map_or(0, |r| r.starts)
         ),
-        x_label: "learning rate η (same for GD and SAM)".into(),
+        x_label: "learning rate η (same for GD and SAM) — counts: s sharp min, w in the sharp well, f flat min, ρ SAM's stall x = ρ, n near ρ, x barrier top x*, o other".into(),
         y_label: "SAM radius ρ".into(),
-        value_label: "SAM at x≈ρ (fraction)".into(),
+        value_label: "SAM at flat min (fraction)".into(),
         cells,
         cell: (1.0, 1.0),
         levels: 6,
@@ -107,7 +174,7 @@ pub fn fig1_outcomes(path: &Path, summary: &[SummaryRow]) -> Result<()> {
                 .collect(),
         ),
     };
-    render_heatmap(path, (1500, 620), &map)
+    render_heatmap(path, (1500, 760), &map)
 }
 
 /// `fig2_contours.svg`: log10 f with GD's and SAM's paths at the paper's and the reproducing ρ.
@@ -165,6 +232,19 @@ pub fn fig2_contours(
                 pick("reproducing_rho", "sam"),
             )
             .colored(1),
+            Series::points("start", vec![(rep.start[0], rep.start[1])]).colored(7),
+            Series::points(
+                "end points",
+                [
+                    ("reproducing_rho", "gd"),
+                    ("paper_rho", "sam"),
+                    ("reproducing_rho", "sam"),
+                ]
+                .iter()
+                .filter_map(|(set, opt)| pick(set, opt).last().copied())
+                .collect(),
+            )
+            .colored(3),
         ],
         notes: vec![],
         x_ticks: None,
@@ -197,7 +277,7 @@ pub fn fig2_sensitivity(path: &Path, sens: &[SensitivityRow], rep: &Reproduction
     )
     .log_x()
     .log_y()
-    .series(Series::line("GD", sweep("rho", true)).colored(0))
+    .series(Series::points("GD", sweep("rho", true)).colored(0))
     .series(
         Series::line("SAM", sweep("rho", false))
             .styled(Style::LinePoints)
@@ -206,14 +286,15 @@ pub fn fig2_sensitivity(path: &Path, sens: &[SensitivityRow], rep: &Reproduction
     .series(
         Series::line("review: 1.225", vec![(1e-5, 1.225), (1.0, 1.225)])
             .styled(Style::Dashed)
-            .colored(2),
+            .colored(7),
     )
     .series(
         Series::line("review: 0.016", vec![(1e-5, 0.016), (1.0, 0.016)])
             .styled(Style::Dashed)
             .colored(3),
     )
-    .y_range(1e-4, 10.0);
+    .y_range(1e-4, 10.0)
+    .legend_at(LegendPos::LowerLeft);
     let by_start = LineChart::new(
         &format!("λ_max vs start x₀ (y₀ = {}, ρ = {})", rep.start[1], rep.rho),
         "x₀",
@@ -291,7 +372,9 @@ mod tests {
             row(1e-2, 0.2),
         ];
         fig1_outcomes(&dir.path().join("o.svg"), &summary).unwrap();
-        assert!(svg(&dir, "o.svg").contains("GD s3 f1 | SAM f2 s1 ρ1"));
+        let o = svg(&dir, "o.svg");
+        assert!(o.contains("GD s3 f1") && o.contains("SAM s1 f2 ρ1"), "{o}");
+        assert!(o.contains("holds in 8 of 16 cells"));
     }
 
     #[test]
