@@ -108,6 +108,7 @@ const COMMANDS: &[Command_] = &[
             "--batch-size",
             "--train-size",
             "--m-sharpness",
+            "--val-size",
         ],
         or: Some("MNIST file"),
     },

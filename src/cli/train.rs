@@ -52,6 +52,10 @@ pub struct Args {
     /// SAM's m-sharpness: one perturbation per chunk of m samples of each batch.
     #[arg(long)]
     pub m_sharpness: Option<usize>,
+    /// Validation images: the next V training images after the first --train-size (never
+    /// trained on), evaluated every epoch [default: 0, none; e.g. 5000 for images 1000-5999].
+    #[arg(long, default_value_t = 0)]
+    pub val_size: usize,
     /// Adam's first-moment decay (Adam only) [default: 0.9].
     #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub beta1: Option<f64>,
@@ -100,6 +104,12 @@ pub struct Summary {
     pub wall_s: f64,
     /// CPU seconds spent training (evaluation excluded).
     pub cpu_s: f64,
+    /// Final mean validation loss (with --val-size only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
+    /// Final validation accuracy (with --val-size only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f64>,
 }
 
 /// Builds the validated configuration from the flags.
@@ -144,6 +154,7 @@ pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
         batch_size: a.batch_size,
         train_size: a.train_size,
         m_sharpness: a.m_sharpness,
+        val_size: a.val_size,
         beta1: a.beta1.unwrap_or(paper.beta1),
         beta2: a.beta2.unwrap_or(paper.beta2),
         adam_eps: a.adam_eps.unwrap_or(paper.adam_eps),
@@ -234,6 +245,8 @@ pub fn run(a: Args) -> Result<()> {
         grad_evals: last.grad_evals,
         wall_s: last.wall_s,
         cpu_s: last.cpu_s,
+        val_loss: last.val_loss,
+        val_acc: last.val_acc,
     };
     super::check_finite(
         &s,

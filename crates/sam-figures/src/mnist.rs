@@ -239,6 +239,8 @@ mod tests {
             gap: 0.1 / (1.0 + e) + 0.01 * seed as f64,
             wall_s: 0.1 * e,
             cpu_s: 0.2 * e,
+            val_loss: None,
+            val_acc: None,
         }
     }
 

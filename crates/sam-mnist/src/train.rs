@@ -79,6 +79,14 @@ pub struct TrainConfig {
     /// SAM's epsilon in `e = rho g/(|g| + eps)` (SAM only; default [`SAM_EPS`]).
     #[serde(default = "default_sam_eps")]
     pub sam_eps: f64,
+    /// Validation images: the `val_size` training images after the first `train_size` (never
+    /// trained on), evaluated after every epoch; 0: no validation set.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub val_size: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 fn default_beta1() -> f64 {
@@ -121,6 +129,7 @@ impl TrainConfig {
             beta2: BETA2,
             adam_eps: ADAM_EPS,
             sam_eps: SAM_EPS,
+            val_size: 0,
         }
     }
     /// The paper's SGD run.
@@ -165,6 +174,7 @@ impl TrainConfig {
             beta2: BETA2,
             adam_eps: ADAM_EPS,
             sam_eps: SAM_EPS,
+            val_size: 0,
         };
         Ok(c.check()?)
     }
@@ -191,6 +201,12 @@ pub struct EpochRow {
     pub wall_s: f64,
     /// CPU seconds (this thread) spent in training steps so far (evaluation excluded).
     pub cpu_s: f64,
+    /// Mean loss over the validation images (absent without a validation set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
+    /// Accuracy over the validation images (absent without a validation set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f64>,
 }
 
 /// What a run returns.
@@ -212,6 +228,8 @@ pub struct SampleSets {
     pub train: Samples,
     /// Test samples.
     pub test: Samples,
+    /// Validation samples (training images after the first `train_size`), if any.
+    pub val: Option<Samples>,
 }
 
 impl SampleSets {
@@ -223,14 +241,36 @@ impl SampleSets {
     /// assert_eq!((s.train.len(), s.test.len()), (2, 1));
     /// ```
     pub fn new(data: &Mnist, train_size: usize) -> Result<Self> {
-        if train_size > data.n_train() {
+        Self::with_validation(data, train_size, 0)
+    }
+
+    /// The sets with a validation set of the `val_size` training images after the first
+    /// `train_size` (none if `val_size` is 0); errors if the data hold fewer images.
+    ///
+    /// ```
+    /// let m = sam_mnist::data::Mnist::from_parts(vec![0; 5 * 784], vec![1, 2, 3, 4, 5], vec![9; 784], vec![4]).unwrap();
+    /// let s = sam_mnist::train::SampleSets::with_validation(&m, 2, 3).unwrap();
+    /// assert_eq!((s.train.len(), s.val.as_ref().unwrap().len()), (2, 3));
+    /// assert!(sam_mnist::train::SampleSets::with_validation(&m, 2, 4).is_err());
+    /// ```
+    pub fn with_validation(data: &Mnist, train_size: usize, val_size: usize) -> Result<Self> {
+        if train_size + val_size > data.n_train() {
+            let (name, value) = if val_size == 0 {
+                ("train_size", train_size)
+            } else {
+                ("val_size", val_size)
+            };
             return Err(sam_params::Invalid::new(
-                "train_size",
-                train_size,
-                format!("the data hold only {} training images", data.n_train()),
+                name,
+                value,
+                format!(
+                    "the data hold only {} training images (train_size + val_size must not exceed it)",
+                    data.n_train()
+                ),
             )
             .into());
         }
+        let end = train_size + val_size;
         Ok(SampleSets {
             train: Samples::from_bytes(
                 &data.train_images[..train_size * PIXELS],
@@ -238,6 +278,15 @@ impl SampleSets {
                 PIXELS,
             )?,
             test: Samples::from_bytes(&data.test_images, &data.test_labels, PIXELS)?,
+            val: if val_size == 0 {
+                None
+            } else {
+                Some(Samples::from_bytes(
+                    &data.train_images[train_size * PIXELS..end * PIXELS],
+                    &data.train_labels[train_size..end],
+                    PIXELS,
+                )?)
+            },
         })
     }
 }
@@ -431,7 +480,7 @@ pub fn train(
     data: &Mnist,
     on_epoch: impl FnMut(&EpochRow),
 ) -> Result<TrainOutcome> {
-    let sets = SampleSets::new(data, cfg.train_size)?;
+    let sets = SampleSets::with_validation(data, cfg.train_size, cfg.val_size)?;
     train_with(cfg, &sets, 1, on_epoch)
 }
 
@@ -500,23 +549,26 @@ pub(crate) struct Mark {
     pub cpu_s: f64,
 }
 
-/// One evaluation of a snapshot: train loss, train accuracy, test loss, test accuracy.
-pub(crate) type Metrics = (f64, f64, f64, f64);
+/// One evaluation of a snapshot: train loss, train accuracy, test loss, test accuracy, and the
+/// validation loss and accuracy if there is a validation set.
+pub(crate) type Metrics = (f64, f64, f64, f64, Option<(f64, f64)>);
 
-/// Evaluates `params` on both sample sets.
+/// Evaluates `params` on every sample set.
 pub(crate) fn measure(params: &Params, sets: &SampleSets, threads: usize) -> Metrics {
     let (train_loss, train_acc) = evaluate(params, &sets.train, threads);
     let (test_loss, test_acc) = evaluate(params, &sets.test, threads);
-    (train_loss, train_acc, test_loss, test_acc)
+    let val = sets.val.as_ref().map(|v| evaluate(params, v, threads));
+    (train_loss, train_acc, test_loss, test_acc, val)
 }
 
 impl Mark {
     /// The epoch's row, or the error naming the epoch if an evaluated loss is not finite.
     pub(crate) fn row(&self, m: Metrics, cfg: &TrainConfig) -> Result<EpochRow> {
-        let (train_loss, train_acc, test_loss, test_acc) = m;
+        let (train_loss, train_acc, test_loss, test_acc, val) = m;
         for (l, what) in [
             (train_loss, "train evaluation"),
             (test_loss, "test evaluation"),
+            (val.map_or(0.0, |v| v.0), "validation evaluation"),
         ] {
             if !l.is_finite() {
                 return Err(MnistError::NonFinite {
@@ -537,6 +589,8 @@ impl Mark {
             gap: test_loss - train_loss,
             wall_s: self.wall_s,
             cpu_s: self.cpu_s,
+            val_loss: val.map(|v| v.0),
+            val_acc: val.map(|v| v.1),
         })
     }
 }
@@ -667,19 +721,23 @@ pub fn run_many_with(
     threads: usize,
     on_run: &(dyn Fn(usize) + Sync),
 ) -> Vec<Result<TrainOutcome>> {
-    // one sample-set build per distinct train_size
-    let mut sets: Vec<(usize, Result<SampleSets>)> = Vec::new();
+    // one sample-set build per distinct (train_size, val_size)
+    let mut sets: Vec<((usize, usize), Result<SampleSets>)> = Vec::new();
+    let key = |c: &TrainConfig| (c.train_size, c.val_size);
     for c in configs {
-        if !sets.iter().any(|(n, _)| *n == c.train_size) {
-            sets.push((c.train_size, SampleSets::new(data, c.train_size.min(60000))));
+        if !sets.iter().any(|(n, _)| *n == key(c)) {
+            sets.push((
+                key(c),
+                SampleSets::with_validation(data, c.train_size.min(60000), c.val_size),
+            ));
         }
     }
     // the sample sets of `c`, or the error `train` would give for it
     let find = |c: &Checked<TrainConfig>| -> Result<usize> {
-        let k = sets.iter().position(|(n, _)| *n == c.train_size).unwrap();
+        let k = sets.iter().position(|(n, _)| *n == key(c)).unwrap();
         match &sets[k].1 {
             Ok(_) => Ok(k),
-            Err(_) => Err(SampleSets::new(data, c.train_size)
+            Err(_) => Err(SampleSets::with_validation(data, c.train_size, c.val_size)
                 .err()
                 .unwrap_or_else(|| {
                     MnistError::Shape("internal: sample sets failed once".to_string())
@@ -862,6 +920,16 @@ impl ParamGuard for TrainConfig {
                 "train_size",
                 self.train_size.to_string(),
                 "pass --train-size between 1 and 60000 (paper: 1000)",
+            );
+        }
+        if self.train_size + self.val_size > 60000 {
+            return bad(
+                "val_size",
+                self.val_size.to_string(),
+                &format!(
+                    "pass --val-size of at most 60000 - train_size = {} (e.g. 5000: images 1000-5999)",
+                    60000usize.saturating_sub(self.train_size)
+                ),
             );
         }
         if self.batch_size == 0 || self.batch_size > self.train_size {

@@ -347,3 +347,48 @@ fn optimizer_constants_are_settings_that_take_effect() {
     let (near, far) = (sam(1e6), sam(1e-12));
     assert!(dist(&near.params, &sgd1.params) < 1e-3 * dist(&far.params, &sgd1.params));
 }
+
+/// Issue 11, item 7: the validation set is the `val_size` training images after the first
+/// `train_size`, disjoint from the images trained on, and evaluating it changes nothing else:
+/// the rows with a validation set equal the rows without it (timing apart), bit for bit, on one
+/// thread and on two; the validation loss equals `evaluate` on exactly those images (oracle:
+/// a `Samples` built by hand from the raw arrays).
+#[test]
+fn validation_set_is_disjoint_and_changes_nothing_else() {
+    use sam_mnist::model::Samples;
+    use sam_mnist::train::{evaluate, SampleSets};
+    let data = synthetic(300, 50);
+    let sets = SampleSets::with_validation(&data, 100, 150).unwrap();
+    let val = sets.val.as_ref().unwrap();
+    assert_eq!((sets.train.len(), val.len()), (100, 150));
+    let by_hand = Samples::from_bytes(
+        &data.train_images[100 * 784..250 * 784],
+        &data.train_labels[100..250],
+        784,
+    )
+    .unwrap();
+    for opt in [Optimizer::Sgd, Optimizer::Sam { rho: 0.1 }] {
+        let plain = cfg(opt, 3, 3);
+        let with = TrainConfig {
+            val_size: 150,
+            ..plain.clone()
+        };
+        let a = train(&ck(plain.clone()), &data, |_| {}).unwrap();
+        let b = train(&ck(with.clone()), &data, |_| {}).unwrap();
+        assert_eq!(strip_time(&a.rows), strip_time(&b.rows));
+        assert!(a.rows.iter().all(|r| r.val_loss.is_none()));
+        let (loss, acc) = evaluate(&b.params, &by_hand, 1);
+        let last = b.rows.last().unwrap();
+        assert_eq!((last.val_loss, last.val_acc), (Some(loss), Some(acc)));
+        let par = run_many(&[ck(with.clone()), ck(plain.clone())], &data, 2);
+        let p = par[0].as_ref().unwrap();
+        assert_eq!(strip_time(&p.rows), strip_time(&b.rows));
+        assert_eq!(
+            p.rows.iter().map(|r| r.val_loss).collect::<Vec<_>>(),
+            b.rows.iter().map(|r| r.val_loss).collect::<Vec<_>>()
+        );
+    }
+    // more validation images than the data hold after the training images: refused by name
+    let e = SampleSets::with_validation(&data, 100, 201).unwrap_err();
+    assert!(e.to_string().contains("val_size = 201"), "{e}");
+}

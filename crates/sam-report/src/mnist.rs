@@ -26,7 +26,7 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
     let ratio = v.gap_ratio;
     let sensitivity = v.gap_ratio_sweep.as_ref().map(|s| {
         format!(
-            "; seed 0 with SGD at its best sweep lr ({}): {} / {} = {:.0}%",
+            "; seed 0 with SGD at its sweep lr of lowest validation loss ({}): {} / {} = {:.0}%",
             s.sgd_lr,
             num(s.sam_gap, 4),
             num(s.sgd_gap, 4),
@@ -166,7 +166,7 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
             .find(|b| b.optimizer == o)
             .map(|b| {
                 format!(
-                    "{} (lr {}{}, test loss {}; {})",
+                    "{} (lr {}{}, validation loss {}, test loss {}; {})",
                     o.to_uppercase(),
                     b.lr,
                     if o == "sam" {
@@ -174,6 +174,7 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
                     } else {
                         String::new()
                     },
+                    b.val_loss.map_or("–".into(), |v| num(v, 4)),
                     num(b.test_loss, 4),
                     b.position
                 )
@@ -181,7 +182,7 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
             .unwrap_or_default()
     };
     let sweep_md = format!(
-        "{sweep_md}\nLowest final test loss per optimizer in the sweep: {}; {}; {}.\n",
+        "{sweep_md}\nLowest final validation loss per optimizer in the sweep (the pick; test loss shown for it only): {}; {}; {}.\n",
         best_of("sgd"),
         best_of("adam"),
         best_of("sam")
@@ -221,7 +222,167 @@ pub fn sections(r: &Results) -> Result<Vec<Section>, ExperimentError> {
         ("mnist-summary", format!("{summary_md}\n{agreement}\n")),
         ("mnist-sweep", sweep_md),
         ("mnist-sharpness", sharp_md),
+        ("mnist-validation", validation_section(r)),
+        ("mnist-gap-ratio", gap_ratio_section(r)),
+        ("mnist-convergence", convergence_section(r)),
     ])
+}
+
+fn setting(optimizer: &str, lr: f64, rho: f64) -> String {
+    if optimizer == "sam" {
+        format!("lr {lr}, ρ {rho}")
+    } else {
+        format!("lr {lr}")
+    }
+}
+
+/// Items 7 and 10: the picks on validation and the test numbers of the picked settings.
+fn validation_section(r: &Results) -> String {
+    let v = &r.verdicts;
+    let picks = table(
+        &[
+            "picked by",
+            "optimizer",
+            "setting",
+            "validation score at its stopping epoch",
+            "stopping epoch",
+        ],
+        &r.picks
+            .iter()
+            .map(|p| {
+                vec![
+                    if p.criterion == "val_loss" {
+                        "lowest validation loss".into()
+                    } else {
+                        "highest validation accuracy".to_string()
+                    },
+                    p.optimizer.to_uppercase(),
+                    setting(&p.optimizer, p.lr, p.rho),
+                    num(p.val_score, 4),
+                    p.stop_epoch.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let protocol_name = |p: &str| -> String {
+        match p {
+            "reference" => "reference defaults".into(),
+            "val_loss" => "picked on validation loss".into(),
+            "val_acc" => "picked on validation accuracy".into(),
+            other => other.into(),
+        }
+    };
+    let runs = table(
+        &[
+            "protocol",
+            "optimizer",
+            "setting",
+            "final test loss",
+            "final test accuracy",
+            "final gap",
+            "test loss at the lowest validation loss",
+            "test accuracy at the highest validation accuracy",
+        ],
+        &r.stopped_summary
+            .iter()
+            .map(|s| {
+                vec![
+                    protocol_name(&s.protocol),
+                    s.optimizer.to_uppercase(),
+                    setting(&s.optimizer, s.lr, s.rho),
+                    pm(s.final_test_loss_mean, s.final_test_loss_std),
+                    pm(s.final_test_acc_mean, s.final_test_acc_std),
+                    pm(s.final_gap_mean, s.final_gap_std),
+                    pm(s.loss_stop_test_loss_mean, s.loss_stop_test_loss_std),
+                    pm(s.acc_stop_test_acc_mean, s.acc_stop_test_acc_std),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    format!(
+        "Picks of the sweep (seed 0), each optimizer's setting with the best validation score at its own best epoch:\n\n{picks}\nEvery protocol, {} seeds each (mean ± std; early stopping: the epoch of the best validation score of that run):\n\n{runs}\nWith every optimizer picked on validation and early-stopped on it: Adam beats SAM on test accuracy (picked and stopped on validation accuracy): **{}**; on test loss (picked and stopped on validation loss): **{}**; SAM beats SGD on test loss (same): **{}**.\n",
+        r.cfg.seeds.len(),
+        v.adam_beats_sam_test_acc_val,
+        v.adam_beats_sam_test_loss_val,
+        v.sam_beats_sgd_test_loss_val,
+    )
+}
+
+/// Item 8: the gap ratio over SGD's learning rates and at matched training loss.
+fn gap_ratio_section(r: &Results) -> String {
+    let rows = table(
+        &[
+            "SGD lr",
+            "SGD gap",
+            "SAM gap (reference setting)",
+            "SAM / SGD",
+        ],
+        &r.gap_ratio_lr
+            .iter()
+            .map(|g| {
+                vec![
+                    format!("{}", g.sgd_lr),
+                    num(g.sgd_gap, 4),
+                    num(g.sam_gap, 4),
+                    format!("{:.0}%", 100.0 * g.ratio),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let range = r.verdicts.gap_ratio_lr_range.map_or("–".into(), |(a, b)| {
+        format!("{:.0}% to {:.0}%", 100.0 * a, 100.0 * b)
+    });
+    let matched = r.matched_gap.as_ref().map_or(
+        "SGD's mean training loss never reaches SAM's final one: no matched epoch.".into(),
+        |m| {
+            format!(
+                "At matched training loss (SGD at epoch {}, its first with mean training loss {} ≤ SAM's final {}), SAM's gap over SGD's, per seed: **{:.0}% ± {:.0}%** ({} seeds).",
+                m.sgd_epoch,
+                num(m.sgd_train_loss, 4),
+                num(m.sam_train_loss, 4),
+                100.0 * m.ratio_mean,
+                100.0 * m.ratio_std,
+                m.seeds
+            )
+        },
+    );
+    format!(
+        "Over SGD's learning rates in the sweep (seed 0) the ratio runs from **{range}**:\n\n{rows}\n{matched}\n"
+    )
+}
+
+/// Item 9: epochs to reach a training-loss level.
+fn convergence_section(r: &Results) -> String {
+    let v = &r.verdicts;
+    let opt = |x: Option<f64>, d: usize| x.map_or("–".into(), |x| num(x, d));
+    let rows = table(
+        &[
+            "optimizer",
+            "training-loss level",
+            "seeds reaching it",
+            "epochs (mean ± std)",
+            "gradient evaluations (mean)",
+        ],
+        &r.convergence
+            .iter()
+            .map(|c| {
+                vec![
+                    c.optimizer.to_uppercase(),
+                    format!("{}", c.level),
+                    format!("{} of {}", c.reached, c.seeds),
+                    match (c.epochs_mean, c.epochs_std) {
+                        (Some(m), Some(s)) => format!("{} ± {}", num(m, 3), num(s, 2)),
+                        _ => "–".into(),
+                    },
+                    opt(c.grad_evals_mean, 4),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    format!(
+        "Convergence measured as the first epoch at which a run's training loss is at or below a level (reference protocol):\n\n{rows}\n\"SAM and SGD use similar epochs to converge\" (similar: within a factor 3/2 at the level 0.1): **{}**. \"ADAM converges much faster\" (at most half the epochs of the faster of the two): **{}**.\n",
+        v.similar_epochs, v.adam_much_faster
+    )
 }
 
 /// The `pacbayes-mnist` section of `04-pac-bayes.md`, from `results/mnist/`.

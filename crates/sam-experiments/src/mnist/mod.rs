@@ -12,6 +12,12 @@ use sam_results::mean_std;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+pub mod selection;
+use selection::{
+    convergence, matched_gap, picks, stopped_row, summarize_stopped, ConvergenceRow, GapRatioRow,
+    MatchedGap, Pick, StoppedRow, StoppedSummary,
+};
+
 /// The experiment's folder name under `results/`.
 pub const NAME: &str = "mnist";
 
@@ -47,6 +53,10 @@ pub struct Config {
     pub mc_samples: usize,
     /// Threads for independent runs.
     pub threads: usize,
+    /// Validation images after the training images (every run evaluates them each epoch;
+    /// every hyperparameter choice is made on them).
+    #[serde(default)]
+    pub val_size: usize,
 }
 
 impl Config {
@@ -104,6 +114,7 @@ impl Config {
             sigma_priors: logspace(-3.0, 0.0, 13),
             mc_samples: 100,
             threads: 2,
+            val_size: 5000,
         }
     }
     /// A few short runs for `--quick`.
@@ -119,6 +130,7 @@ impl Config {
             ascent_steps: 2,
             sigmas: logspace(-3.0, -1.0, 2),
             mc_samples: 3,
+            val_size: 500,
             ..Self::full()
         }
     }
@@ -139,6 +151,8 @@ macro_rules! epoch_fields {
                     gap: self.gap,
                     wall_s: self.wall_s,
                     cpu_s: self.cpu_s,
+                    val_loss: self.val_loss,
+                    val_acc: self.val_acc,
                 }
             }
         }
@@ -177,6 +191,12 @@ pub struct RunRow {
     pub wall_s: f64,
     /// See [`EpochRow`].
     pub cpu_s: f64,
+    /// See [`EpochRow`] (empty without a validation set).
+    #[serde(default)]
+    pub val_loss: Option<f64>,
+    /// See [`EpochRow`] (empty without a validation set).
+    #[serde(default)]
+    pub val_acc: Option<f64>,
 }
 
 fn rho_of(c: &TrainConfig) -> f64 {
@@ -202,6 +222,8 @@ fn run_row(c: &TrainConfig, r: &EpochRow) -> RunRow {
         gap: r.gap,
         wall_s: r.wall_s,
         cpu_s: r.cpu_s,
+        val_loss: r.val_loss,
+        val_acc: r.val_acc,
     }
 }
 
@@ -228,7 +250,7 @@ pub struct SummaryRow {
     pub rho: f64,
     /// Seeds.
     pub runs: usize,
-    /// The seed with the lowest final test loss.
+    /// The seed with the lowest final validation loss (test loss without a validation set).
     pub best_seed: u64,
     /// Best run: test loss.
     pub best_test_loss: f64,
@@ -261,9 +283,9 @@ fn summarize(finals: &[RunRow]) -> Vec<SummaryRow> {
         .iter()
         .filter_map(|o| {
             let runs: Vec<&RunRow> = finals.iter().filter(|r| r.optimizer == *o).collect();
-            let best = runs
-                .iter()
-                .min_by(|a, b| a.row().test_loss.total_cmp(&b.row().test_loss))?;
+            // picked on validation (the test loss only without a validation set)
+            let key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
+            let best = runs.iter().min_by(|a, b| key(a).total_cmp(&key(b)))?;
             let col = |f: &dyn Fn(&RunRow) -> f64| {
                 mean_std(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
             };
@@ -557,7 +579,63 @@ fn parse_reference(readme: &str) -> Vec<ReferenceRow> {
         .collect()
 }
 
-/// Runs the sweep, the protocol and the analysis of each optimizer's best network, and computes
+/// Runs `configs` (checked here) on both threads; outcomes in the order of `configs`.
+fn run_batch(
+    configs: &[TrainConfig],
+    data: &sam_mnist::data::Mnist,
+    threads: usize,
+    progress: crate::Progress,
+) -> Result<Vec<sam_mnist::train::TrainOutcome>> {
+    let checked = configs
+        .iter()
+        .map(|c| sam_params::ParamGuard::check(c.clone()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(
+        sam_mnist::train::run_many_with(&checked, data, threads, &|_| progress(0, ""))
+            .into_iter()
+            .collect::<std::result::Result<_, _>>()?,
+    )
+}
+
+/// The outcome of `c` among the scheduled `unique` configs.
+fn outcome<'a>(
+    unique: &[TrainConfig],
+    outs: &'a [sam_mnist::train::TrainOutcome],
+    c: &TrainConfig,
+) -> Result<&'a sam_mnist::train::TrainOutcome> {
+    unique
+        .iter()
+        .position(|u| u == c)
+        .and_then(|i| outs.get(i))
+        .ok_or_else(|| ExperimentError::Finding("a scheduled run has no outcome (a bug)".into()))
+}
+
+/// SAM's gap at the reference setting over SGD's gap at every SGD learning rate of the sweep.
+fn gap_ratio_over_lr(sweep: &[RunRow], runs: &[TrainConfig]) -> Vec<GapRatioRow> {
+    let sam_ref = runs
+        .iter()
+        .find(|c| c.optimizer.name() == "sam")
+        .and_then(|c| {
+            sweep
+                .iter()
+                .find(|s| s.optimizer == "sam" && s.lr == c.lr && s.rho == rho_of(c))
+        });
+    let Some(sam) = sam_ref else {
+        return Vec::new();
+    };
+    sweep
+        .iter()
+        .filter(|s| s.optimizer == "sgd")
+        .map(|s| GapRatioRow {
+            sgd_lr: s.lr,
+            sgd_gap: s.gap,
+            sam_gap: sam.gap,
+            ratio: sam.gap / s.gap,
+        })
+        .collect()
+}
+
+/// Runs the sweep, the reference protocol, the validation-selected protocols and the analysis of each optimizer's best network, and computes
 /// the verdicts on the review's claims. `root` is the repository (for `data/mnist/` and
 /// `../shared/anchors/README.md`, the JAX reference table, read when present).
 pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
@@ -566,17 +644,24 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
     // Sweep (seed 0) and protocol (every seed of every optimizer) in one scheduled batch, so
     // both cores stay busy to the end; a config that is in both (the protocol's seed 0 is the
     // sweep's default point) runs once.
+    // every run evaluates the validation images (training images after the first train_size)
+    let with_val = |c: &TrainConfig| TrainConfig {
+        val_size: cfg.val_size,
+        ..c.clone()
+    };
     let runs: Vec<TrainConfig> = cfg
         .protocol
         .iter()
         .flat_map(|c| {
-            cfg.seeds
-                .iter()
-                .map(move |&seed| TrainConfig { seed, ..c.clone() })
+            cfg.seeds.iter().map(move |&seed| TrainConfig {
+                seed,
+                ..with_val(c)
+            })
         })
         .collect();
+    let sweep: Vec<TrainConfig> = cfg.sweep.iter().map(with_val).collect();
     let mut unique: Vec<TrainConfig> = Vec::new();
-    for c in cfg.sweep.iter().chain(&runs) {
+    for c in sweep.iter().chain(&runs) {
         if !unique.contains(c) {
             unique.push(c.clone());
         }
@@ -585,44 +670,73 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         unique.len() as u64,
         &format!(
             "mnist sweep ({}) and protocol ({}) runs",
-            cfg.sweep.len(),
+            sweep.len(),
             runs.len()
         ),
     );
-    // every run's hyperparameters, checked once here
-    let checked = unique
-        .iter()
-        .map(|c| sam_params::ParamGuard::check(c.clone()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let outs: Vec<sam_mnist::train::TrainOutcome> =
-        sam_mnist::train::run_many_with(&checked, &data, cfg.threads, &|_| progress(0, ""))
-            .into_iter()
-            .collect::<std::result::Result<_, _>>()?;
-    // every config of the sweep and of the protocol is in `unique`, in the order of `outs`
-    let outcome = |c: &TrainConfig| {
-        unique
-            .iter()
-            .position(|u| u == c)
-            .map(|i| &outs[i])
-            .ok_or_else(|| {
-                ExperimentError::Finding("a scheduled run has no outcome (a bug)".into())
-            })
-    };
+    let mut outs = run_batch(&unique, &data, cfg.threads, progress)?;
     let mut sweep_rows = Vec::new();
-    for c in &cfg.sweep {
-        sweep_rows.push(final_row(c, &outcome(c)?.rows)?);
+    let mut sweep_curves: Vec<(RunRow, Vec<EpochRow>)> = Vec::new();
+    for c in &sweep {
+        let out = outcome(&unique, &outs, c)?;
+        sweep_rows.push(final_row(c, &out.rows)?);
+        sweep_curves.push((final_row(c, &out.rows)?, out.rows.clone()));
     }
+    // the sweep picks on validation, then each pick's protocol (every seed), sharing runs
+    let picks = picks(
+        &sweep_curves
+            .iter()
+            .map(|(r, rows)| (r, rows.as_slice()))
+            .collect::<Vec<_>>(),
+    );
+    let mut val_runs: Vec<(String, TrainConfig)> = Vec::new();
+    for p in &picks {
+        let c = sweep
+            .iter()
+            .find(|c| c.optimizer.name() == p.optimizer && c.lr == p.lr && rho_of(c) == p.rho)
+            .ok_or_else(|| ExperimentError::Finding("a pick is not in the sweep (a bug)".into()))?;
+        for &seed in &cfg.seeds {
+            val_runs.push((p.criterion.clone(), TrainConfig { seed, ..c.clone() }));
+        }
+    }
+    let fresh: Vec<TrainConfig> = {
+        let mut v: Vec<TrainConfig> = Vec::new();
+        for (_, c) in &val_runs {
+            if !unique.contains(c) && !v.contains(c) {
+                v.push(c.clone());
+            }
+        }
+        v
+    };
+    progress(
+        fresh.len().max(1) as u64,
+        &format!(
+            "mnist validation-selected protocols ({} new runs)",
+            fresh.len()
+        ),
+    );
+    outs.extend(run_batch(&fresh, &data, cfg.threads, progress)?);
+    unique.extend(fresh);
     let mut curves = Vec::new();
     let mut finals = Vec::new();
     let mut params: Vec<(TrainConfig, Params)> = Vec::new();
+    let mut stopped = Vec::new();
     for c in &runs {
-        let out = outcome(c)?;
+        let out = outcome(&unique, &outs, c)?;
         for r in &out.rows {
             curves.push(run_row(c, r));
         }
-        finals.push(final_row(c, &out.rows)?);
+        let fin = final_row(c, &out.rows)?;
+        stopped.extend(stopped_row("reference", &fin, &out.rows));
+        finals.push(fin);
         params.push((c.clone(), out.params.clone()));
     }
+    for (criterion, c) in &val_runs {
+        let out = outcome(&unique, &outs, c)?;
+        stopped.extend(stopped_row(criterion, &final_row(c, &out.rows)?, &out.rows));
+    }
+    let stopped_summary = summarize_stopped(&stopped);
+    let gap_ratio_lr = gap_ratio_over_lr(&sweep_rows, &runs);
     let summary = summarize(&finals);
     // Analysis of each optimizer's best network.
     let sets = SampleSets::new(&data, cfg.protocol[0].train_size)?;
@@ -657,6 +771,7 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         .map(|s| parse_reference(&s))
         .unwrap_or_default();
     let epoch_stats = epoch_stats(&curves);
+    let curves_for_gap = curves.clone();
     let mut r = Results {
         sweep: sweep_rows,
         curves,
@@ -666,6 +781,12 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         certificates,
         reference,
         epoch_stats,
+        matched_gap: matched_gap(&curves_for_gap),
+        convergence: convergence(&curves_for_gap),
+        picks,
+        stopped,
+        stopped_summary,
+        gap_ratio_lr,
         verdicts: Verdicts::default(),
         meta: sam_results::Meta::new(NAME, cfg.seeds.first().copied(), quick, cfg)?,
         cfg: cfg.clone(),
@@ -751,7 +872,7 @@ pub fn compare(a: (f64, f64), b: (f64, f64)) -> &'static str {
 /// The gap ratio on the one-seed sweep with SGD at its best learning rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepGapRatio {
-    /// SGD's best sweep learning rate (lowest final test loss).
+    /// SGD's best sweep learning rate (lowest final validation loss).
     pub sgd_lr: f64,
     /// SAM's gap at the protocol's setting, seed 0.
     pub sam_gap: f64,
@@ -783,6 +904,9 @@ pub struct SweepBest {
     pub rho: f64,
     /// Its final test loss.
     pub test_loss: f64,
+    /// Its final validation loss, on which it was picked (absent in results without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
     /// "the smallest lr tried", "the largest lr tried" or "an interior lr".
     pub position: String,
 }
@@ -831,6 +955,43 @@ pub struct Verdicts {
     pub sweep_best: Vec<SweepBest>,
     /// The tightest certificate's verdict per optimizer.
     pub certificates: Vec<CertificateVerdict>,
+    /// The smallest and largest SAM/SGD gap ratio over SGD's learning rates in the sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_ratio_lr_range: Option<(f64, f64)>,
+    /// "SAM and SGD use similar epochs to converge": epochs to bring the mean training loss to
+    /// 0.1, SAM / SGD (similar: within [2/3, 3/2]); the verdict in words.
+    #[serde(default)]
+    pub similar_epochs: String,
+    /// "ADAM converges much faster": Adam's epochs to 0.1 over the faster of SGD and SAM (much
+    /// faster: at most one half); the verdict in words.
+    #[serde(default)]
+    pub adam_much_faster: String,
+    /// Adam against SAM on test accuracy with both picked on validation accuracy and stopped at
+    /// their best validation accuracy.
+    #[serde(default)]
+    pub adam_beats_sam_test_acc_val: String,
+    /// Adam against SAM on test loss with both picked on validation loss and stopped at their
+    /// lowest validation loss.
+    #[serde(default)]
+    pub adam_beats_sam_test_loss_val: String,
+    /// SAM against SGD on test loss, both picked on validation loss and early-stopped.
+    #[serde(default)]
+    pub sam_beats_sgd_test_loss_val: String,
+}
+
+/// The epochs-to-level ratio in words: "similar" within [2/3, 3/2].
+fn epochs_verdict(a: &str, b: &str, ra: Option<f64>, rb: Option<f64>) -> String {
+    match (ra, rb) {
+        (Some(x), Some(y)) => {
+            let q = x / y;
+            if (2.0 / 3.0..=1.5).contains(&q) {
+                format!("holds: {a} needs {x:.1} epochs, {b} {y:.1} (ratio {q:.2})")
+            } else {
+                format!("does not hold: {a} needs {x:.1} epochs, {b} {y:.1} (ratio {q:.2})")
+            }
+        }
+        _ => "not measurable: a run did not reach the level".into(),
+    }
 }
 
 impl Verdicts {
@@ -842,11 +1003,12 @@ impl Verdicts {
             r.summary_of("sam")?,
         );
         let ratio = sam.gap_mean / sgd.gap_mean;
+        let val_key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
         let sgd_best = r
             .sweep
             .iter()
             .filter(|s| s.optimizer == "sgd")
-            .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss));
+            .min_by(|a, b| val_key(a).total_cmp(&val_key(b)));
         let sam_default = r
             .sweep
             .iter()
@@ -888,14 +1050,14 @@ impl Verdicts {
                 let rows: Vec<&RunRow> = r.sweep.iter().filter(|s| s.optimizer == *o).collect();
                 let lo = rows.iter().map(|s| s.lr).fold(f64::INFINITY, f64::min);
                 let hi = rows.iter().map(|s| s.lr).fold(f64::NEG_INFINITY, f64::max);
-                let best = rows
-                    .iter()
-                    .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))?;
+                let key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
+                let best = rows.iter().min_by(|a, b| key(a).total_cmp(&key(b)))?;
                 Some(SweepBest {
                     optimizer: o.to_string(),
                     lr: best.lr,
                     rho: best.rho,
                     test_loss: best.test_loss,
+                    val_loss: best.val_loss,
                     position: if best.lr == lo {
                         "the smallest lr tried"
                     } else if best.lr == hi {
@@ -907,7 +1069,51 @@ impl Verdicts {
                 })
             })
             .collect();
+        let level = |o: &str| {
+            r.convergence
+                .iter()
+                .find(|c| c.optimizer == o && c.level == 0.1 && c.reached == c.seeds)
+                .and_then(|c| c.epochs_mean)
+        };
+        let (e_sgd, e_sam, e_adam) = (level("sgd"), level("sam"), level("adam"));
+        let adam_much_faster = match (e_adam, e_sgd, e_sam) {
+            (Some(a), Some(g), Some(m)) => {
+                let q = a / g.min(m);
+                format!(
+                    "{}: Adam needs {a:.1} epochs to a training loss of 0.1, the faster of SGD and SAM {:.1} (ratio {q:.2})",
+                    if q <= 0.5 { "holds" } else { "does not hold" },
+                    g.min(m)
+                )
+            }
+            _ => "not measurable: a run did not reach the level".into(),
+        };
+        let val = |protocol: &str, o: &str| {
+            r.stopped_summary
+                .iter()
+                .find(|s| s.protocol == protocol && s.optimizer == o)
+        };
+        let cmp_or = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| match (a, b) {
+            (Some(a), Some(b)) => compare(a, b).to_string(),
+            _ => "not measured (no validation set)".into(),
+        };
+        let acc =
+            |o| val("val_acc", o).map(|s| (-s.acc_stop_test_acc_mean, s.acc_stop_test_acc_std));
+        let loss =
+            |o| val("val_loss", o).map(|s| (s.loss_stop_test_loss_mean, s.loss_stop_test_loss_std));
+        let ratios: Vec<f64> = r.gap_ratio_lr.iter().map(|g| g.ratio).collect();
+        let gap_ratio_lr_range = (!ratios.is_empty()).then(|| {
+            (
+                ratios.iter().copied().fold(f64::INFINITY, f64::min),
+                ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            )
+        });
         Ok(Self {
+            gap_ratio_lr_range,
+            similar_epochs: epochs_verdict("SAM", "SGD", e_sam, e_sgd),
+            adam_much_faster,
+            adam_beats_sam_test_acc_val: cmp_or(acc("adam"), acc("sam")),
+            adam_beats_sam_test_loss_val: cmp_or(loss("adam"), loss("sam")),
+            sam_beats_sgd_test_loss_val: cmp_or(loss("sam"), loss("sgd")),
             gap_ratio: ratio,
             gap_ratio_best: sam.best_gap / sgd.best_gap,
             gap_ratio_sweep,
@@ -969,6 +1175,19 @@ pub struct Results {
     pub reference: Vec<ReferenceRow>,
     /// The seed bands of Figures 3–5 (`epoch_stats.csv`).
     pub epoch_stats: Vec<EpochStat>,
+    /// The sweep picks made on the validation set (`picks.csv`).
+    pub picks: Vec<Pick>,
+    /// Every run of the reference and the validation-selected protocols with its final and
+    /// early-stopped test numbers (`stopped.csv`).
+    pub stopped: Vec<StoppedRow>,
+    /// Their means ± std per protocol and optimizer (`stopped_summary.csv`).
+    pub stopped_summary: Vec<StoppedSummary>,
+    /// SAM's gap over SGD's at every SGD learning rate of the sweep (`gap_ratio_lr.csv`).
+    pub gap_ratio_lr: Vec<GapRatioRow>,
+    /// The gap ratio at matched training loss (`matched_gap.json`).
+    pub matched_gap: Option<MatchedGap>,
+    /// Epochs to reach training-loss levels (`convergence_epochs.csv`).
+    pub convergence: Vec<ConvergenceRow>,
     /// Verdicts on the review's claims (`verdicts.json`).
     pub verdicts: Verdicts,
     /// Config and seed (`meta.json`).
@@ -1048,6 +1267,12 @@ impl Results {
         write_csv(&dir.join("certificates.csv"), &self.certificates)?;
         write_csv(&dir.join("jax_reference.csv"), &self.reference)?;
         write_csv(&dir.join("epoch_stats.csv"), &self.epoch_stats)?;
+        write_csv(&dir.join("picks.csv"), &self.picks)?;
+        write_csv(&dir.join("stopped.csv"), &self.stopped)?;
+        write_csv(&dir.join("stopped_summary.csv"), &self.stopped_summary)?;
+        write_csv(&dir.join("gap_ratio_lr.csv"), &self.gap_ratio_lr)?;
+        write_json(&dir.join("matched_gap.json"), &self.matched_gap)?;
+        write_csv(&dir.join("convergence_epochs.csv"), &self.convergence)?;
         write_json(&dir.join("verdicts.json"), &self.verdicts)?;
         write_json(&dir.join("meta.json"), &self.meta)?;
         Ok(())
@@ -1067,6 +1292,12 @@ impl Results {
             certificates: read_csv(&dir.join("certificates.csv"))?,
             reference: read_csv(&dir.join("jax_reference.csv"))?,
             epoch_stats: read_csv(&dir.join("epoch_stats.csv"))?,
+            picks: read_csv(&dir.join("picks.csv"))?,
+            stopped: read_csv(&dir.join("stopped.csv"))?,
+            stopped_summary: read_csv(&dir.join("stopped_summary.csv"))?,
+            gap_ratio_lr: read_csv(&dir.join("gap_ratio_lr.csv"))?,
+            matched_gap: read_json(&dir.join("matched_gap.json"))?,
+            convergence: read_csv(&dir.join("convergence_epochs.csv"))?,
             verdicts: read_json(&dir.join("verdicts.json"))?,
             meta,
             cfg,
