@@ -239,6 +239,45 @@ pub fn projected_ascent_lower_bound(
     rho: f64,
     steps: usize,
 ) -> Result<LowerBound> {
+    lower_bound_from(value_and_grad, theta, rho, steps, None)
+}
+
+/// [`projected_ascent_lower_bound`] from a given start `e0` (projected onto the ρ-ball first)
+/// instead of SAM's ê: restarts from other directions test whether the ascent found the best
+/// local maximum it can.
+///
+/// ```
+/// use sam_sharpness::projected_ascent_lower_bound_from;
+/// // f(x, y) = x + 4 y^2 at 0, started along y: reaches the better maximum at once
+/// let mut f = |x: &[f64], g: &mut [f64]| { g[0] = 1.0; g[1] = 8.0 * x[1]; x[0] + 4.0 * x[1] * x[1] };
+/// let lb = projected_ascent_lower_bound_from(&mut f, &[0.0, 0.0], 1.0, 50, &[0.1, 1.0]).unwrap();
+/// assert!(lb.value >= 4.0 - 1e-9);
+/// ```
+pub fn projected_ascent_lower_bound_from(
+    value_and_grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    theta: &[f64],
+    rho: f64,
+    steps: usize,
+    e0: &[f64],
+) -> Result<LowerBound> {
+    if e0.len() != theta.len() {
+        return Err(SharpnessError::Dimension {
+            what: "start",
+            expected: theta.len(),
+            got: e0.len(),
+        });
+    }
+    check_finite("start", e0)?;
+    lower_bound_from(value_and_grad, theta, rho, steps, Some(e0))
+}
+
+fn lower_bound_from(
+    value_and_grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    theta: &[f64],
+    rho: f64,
+    steps: usize,
+    start: Option<&[f64]>,
+) -> Result<LowerBound> {
     check_rho(rho)?;
     check_finite("theta", theta)?;
     let d = theta.len();
@@ -260,7 +299,12 @@ pub fn projected_ascent_lower_bound(
         return Ok(zero);
     }
     let gn = norm(&g);
-    let e0: Vec<f64> = if gn > 0.0 {
+    let e0: Vec<f64> = if let Some(e) = start {
+        // projected onto the ball
+        let n = norm(e);
+        let k = if n > rho { rho / n } else { 1.0 };
+        e.iter().map(|v| k * v).collect()
+    } else if gn > 0.0 {
         g.iter().map(|x| rho * (x / gn)).collect()
     } else {
         // Zero gradient: start on the sphere along the first coordinate (documented, deterministic).

@@ -40,7 +40,10 @@ mod exact;
 mod report;
 mod trs;
 
-pub use ascent::{projected_ascent_lower_bound, projected_ascent_lower_bound_at, LowerBound};
+pub use ascent::{
+    projected_ascent_lower_bound, projected_ascent_lower_bound_at,
+    projected_ascent_lower_bound_from, LowerBound,
+};
 pub use eigen::{
     hutchinson_trace, hutchinson_trace_at, lambda_max_dense, lanczos, lanczos_at, EigenPair, Hvp,
     LanczosEstimate, TraceEstimate,
