@@ -543,3 +543,35 @@ fn example2_fails_at_practical_radii_at_the_sharp_minimum() {
     assert!(ratio(0.01) < 0.3, "{}", ratio(0.01));
     assert!(ratio(0.1) < 0.01, "{}", ratio(0.1));
 }
+
+/// Issue 11, item 11: the κ_ρ lower bounds of the trained networks come from projected ascent
+/// started at SAM's ê; restarts from other directions (`projected_ascent_lower_bound_from`)
+/// test whether that start found the best local maximum. On f = x + 4y² over the unit ball the
+/// ascent from ê = (1, 0) stays at the local maximum f = 1, a restart from (0.1, 1) reaches the
+/// global one, 4 + 1/16 at (1/8, ±√63/8) (oracle: the exact trust-region solution via `exact`).
+#[test]
+fn restarted_ascent_finds_the_maximum_the_sam_start_misses() {
+    let q = Quadratic::new(vec![0.0, 0.0, 0.0, 8.0], vec![1.0, 0.0]).unwrap();
+    let obj = AnyObjective::Quadratic(q.clone());
+    let truth = exact(&obj, &[0.0, 0.0], 1.0, &opts()).unwrap().value;
+    assert!((truth - (4.0 + 1.0 / 16.0)).abs() < 1e-9, "{truth}");
+    let mut vg = |x: &[f64], g: &mut [f64]| {
+        g.copy_from_slice(&q.gradient(x));
+        q.value(x)
+    };
+    let from_sam = projected_ascent_lower_bound(&mut vg, &[0.0, 0.0], 1.0, 200).unwrap();
+    let restarted = sam_sharpness::projected_ascent_lower_bound_from(
+        &mut vg,
+        &[0.0, 0.0],
+        1.0,
+        200,
+        &[0.1, 1.0],
+    )
+    .unwrap();
+    assert!((from_sam.value - 1.0).abs() < 1e-9, "{}", from_sam.value);
+    assert!(
+        (restarted.value - truth).abs() < 1e-9,
+        "{}",
+        restarted.value
+    );
+}

@@ -41,6 +41,12 @@ pub struct Config {
     pub rhos: Vec<f64>,
     /// Projected-ascent steps for the κ_ρ lower bound.
     pub ascent_steps: usize,
+    /// The longer budget of the lower bound's convergence check.
+    #[serde(default)]
+    pub ascent_check_steps: usize,
+    /// Random restarts of the check at the largest ρ.
+    #[serde(default)]
+    pub ascent_restarts: usize,
     /// Confidence parameter δ of the bounds.
     pub delta: f64,
     /// Confidence spent on the Monte Carlo estimates, δ'.
@@ -108,6 +114,8 @@ impl Config {
             trace_probes: 20,
             rhos: vec![0.05, 0.2],
             ascent_steps: 20,
+            ascent_check_steps: 200,
+            ascent_restarts: 2,
             delta: 0.05,
             delta_mc: 0.01,
             sigmas: logspace(-3.0, -0.5, 11),
@@ -128,6 +136,8 @@ impl Config {
             lanczos_steps: 3,
             trace_probes: 2,
             ascent_steps: 2,
+            ascent_check_steps: 4,
+            ascent_restarts: 1,
             sigmas: logspace(-3.0, -1.0, 2),
             mc_samples: 3,
             val_size: 500,
@@ -579,6 +589,95 @@ fn parse_reference(readme: &str) -> Vec<ReferenceRow> {
         .collect()
 }
 
+/// One run of the κ_ρ lower bound's convergence check (issue 11, item 11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KappaCheckRow {
+    /// sgd, adam or sam.
+    pub optimizer: String,
+    /// Seed of the analysed network.
+    pub seed: u64,
+    /// Radius.
+    pub rho: f64,
+    /// "sam_direction" (ê = ρg/‖g‖, as in the analysis) or "random_K" (a seeded uniform
+    /// direction on the sphere).
+    pub start: String,
+    /// Step budget of projected ascent (it stops earlier once the step is below 1e-12).
+    pub steps: usize,
+    /// Evaluations of the loss and gradient it used.
+    pub evaluations: u64,
+    /// The lower bound found.
+    pub kappa_lower: f64,
+}
+
+/// The analysis's κ_ρ lower bound (`analysis` rows, `ascent_steps` steps from ê) beside the same
+/// ascent with `ascent_check_steps` steps, and, at the largest ρ, from `ascent_restarts` random
+/// directions with that budget.
+fn kappa_check(
+    cfg: &Config,
+    name: &str,
+    run: &TrainConfig,
+    params: &Params,
+    sets: &SampleSets,
+    analysis: &[AnalysisRow],
+) -> Result<Vec<KappaCheckRow>> {
+    let theta = params.to_f64();
+    let objective = MlpObjective::new(&SIZES, &sets.train)?;
+    let rho_max = cfg.rhos.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut rows = Vec::new();
+    for &rho in &cfg.rhos {
+        let row = |start: &str, steps: usize, lb: &sam_sharpness::LowerBound| KappaCheckRow {
+            optimizer: name.into(),
+            seed: run.seed,
+            rho,
+            start: start.into(),
+            steps,
+            evaluations: lb.evaluations,
+            kappa_lower: lb.value,
+        };
+        if let Some(a) = analysis.iter().find(|a| a.rho == rho) {
+            rows.push(KappaCheckRow {
+                optimizer: name.into(),
+                seed: run.seed,
+                rho,
+                start: "sam_direction".into(),
+                steps: cfg.ascent_steps,
+                evaluations: 0,
+                kappa_lower: a.kappa_lower,
+            });
+        }
+        let long = sam_sharpness::projected_ascent_lower_bound_at(
+            &objective,
+            &theta,
+            rho,
+            cfg.ascent_check_steps,
+        )?;
+        rows.push(row("sam_direction", cfg.ascent_check_steps, &long));
+        if rho == rho_max {
+            for k in 0..cfg.ascent_restarts {
+                let mut rng = Normal(0xCA11_u64 ^ ((k as u64) << 40) ^ run.seed);
+                let dir: Vec<f64> = theta.iter().map(|_| rng.sample()).collect();
+                let n = dir.iter().map(|v| v * v).sum::<f64>().sqrt();
+                let e0: Vec<f64> = dir.iter().map(|v| rho * v / n).collect();
+                let mut vg = |x: &[f64], g: &mut [f64]| -> f64 {
+                    use sam_objectives::Gradient;
+                    let (v, gr) = objective.value_and_gradient(x);
+                    g.copy_from_slice(&gr);
+                    v
+                };
+                let lb = sam_sharpness::projected_ascent_lower_bound_from(
+                    &mut vg,
+                    &theta,
+                    rho,
+                    cfg.ascent_check_steps,
+                    &e0,
+                )?;
+                rows.push(row(&format!("random_{k}"), cfg.ascent_check_steps, &lb));
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// Runs `configs` (checked here) on both threads; outcomes in the order of `configs`.
 fn run_batch(
     configs: &[TrainConfig],
@@ -745,7 +844,8 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         "mnist sharpness and certificates",
     );
     use rayon::prelude::*;
-    let per_optimizer: Vec<(Vec<AnalysisRow>, Vec<CertificateRow>)> = summary
+    type PerOptimizer = (Vec<AnalysisRow>, Vec<CertificateRow>, Vec<KappaCheckRow>);
+    let per_optimizer: Vec<PerOptimizer> = summary
         .par_iter()
         .with_max_len(1)
         .map(|s| {
@@ -758,14 +858,18 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
                         s.optimizer
                     ))
                 })?;
-            analyse(cfg, &s.optimizer, c, p, &sets, progress)
+            let (a, certs) = analyse(cfg, &s.optimizer, c, p, &sets, progress)?;
+            let check = kappa_check(cfg, &s.optimizer, c, p, &sets, &a)?;
+            Ok((a, certs, check))
         })
         .collect::<Result<_>>()?;
     let mut analysis = Vec::new();
     let mut certificates = Vec::new();
-    for (a, c) in per_optimizer {
+    let mut kappa_checks = Vec::new();
+    for (a, c, k) in per_optimizer {
         analysis.extend(a);
         certificates.extend(c);
+        kappa_checks.extend(k);
     }
     let reference = std::fs::read_to_string(root.join("../shared/anchors/README.md"))
         .map(|s| parse_reference(&s))
@@ -787,6 +891,7 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         stopped,
         stopped_summary,
         gap_ratio_lr,
+        kappa_checks,
         verdicts: Verdicts::default(),
         meta: sam_results::Meta::new(NAME, cfg.seeds.first().copied(), quick, cfg)?,
         cfg: cfg.clone(),
@@ -977,6 +1082,14 @@ pub struct Verdicts {
     /// SAM against SGD on test loss, both picked on validation loss and early-stopped.
     #[serde(default)]
     pub sam_beats_sgd_test_loss_val: String,
+    /// The largest relative amount by which any longer or restarted ascent raised the analysis's
+    /// κ_ρ lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kappa_max_improvement: Option<f64>,
+    /// At every ρ, the networks ranked by the analysis's κ bound and by the best bound found come
+    /// in the same order.
+    #[serde(default)]
+    pub kappa_ranking_unchanged: bool,
 }
 
 /// The epochs-to-level ratio in words: "similar" within [2/3, 3/2].
@@ -1107,7 +1220,36 @@ impl Verdicts {
                 ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             )
         });
+        let best_kappa = |o: &str, rho: f64| {
+            r.kappa_checks
+                .iter()
+                .filter(|k| k.optimizer == o && k.rho == rho)
+                .map(|k| k.kappa_lower)
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        let mut kappa_max_improvement: Option<f64> = None;
+        let mut kappa_ranking_unchanged = !r.kappa_checks.is_empty();
+        for &rho in &r.cfg.rhos {
+            let mine: Vec<&AnalysisRow> = r.analysis.iter().filter(|a| a.rho == rho).collect();
+            for a in &mine {
+                let b = best_kappa(&a.optimizer, rho);
+                if a.kappa_lower > 0.0 && b.is_finite() {
+                    let imp = b / a.kappa_lower - 1.0;
+                    kappa_max_improvement = Some(kappa_max_improvement.map_or(imp, |m| m.max(imp)));
+                }
+            }
+            let order = |key: &dyn Fn(&AnalysisRow) -> f64| {
+                let mut v: Vec<&&AnalysisRow> = mine.iter().collect();
+                v.sort_by(|x, y| key(x).total_cmp(&key(y)));
+                v.iter().map(|a| a.optimizer.clone()).collect::<Vec<_>>()
+            };
+            if order(&|a| a.kappa_lower) != order(&|a| best_kappa(&a.optimizer, rho)) {
+                kappa_ranking_unchanged = false;
+            }
+        }
         Ok(Self {
+            kappa_max_improvement,
+            kappa_ranking_unchanged,
             gap_ratio_lr_range,
             similar_epochs: epochs_verdict("SAM", "SGD", e_sam, e_sgd),
             adam_much_faster,
@@ -1188,6 +1330,8 @@ pub struct Results {
     pub matched_gap: Option<MatchedGap>,
     /// Epochs to reach training-loss levels (`convergence_epochs.csv`).
     pub convergence: Vec<ConvergenceRow>,
+    /// The κ_ρ lower bound's convergence check (`kappa_check.csv`).
+    pub kappa_checks: Vec<KappaCheckRow>,
     /// Verdicts on the review's claims (`verdicts.json`).
     pub verdicts: Verdicts,
     /// Config and seed (`meta.json`).
@@ -1273,6 +1417,7 @@ impl Results {
         write_csv(&dir.join("gap_ratio_lr.csv"), &self.gap_ratio_lr)?;
         write_json(&dir.join("matched_gap.json"), &self.matched_gap)?;
         write_csv(&dir.join("convergence_epochs.csv"), &self.convergence)?;
+        write_csv(&dir.join("kappa_check.csv"), &self.kappa_checks)?;
         write_json(&dir.join("verdicts.json"), &self.verdicts)?;
         write_json(&dir.join("meta.json"), &self.meta)?;
         Ok(())
@@ -1298,6 +1443,7 @@ impl Results {
             gap_ratio_lr: read_csv(&dir.join("gap_ratio_lr.csv"))?,
             matched_gap: read_json(&dir.join("matched_gap.json"))?,
             convergence: read_csv(&dir.join("convergence_epochs.csv"))?,
+            kappa_checks: read_csv(&dir.join("kappa_check.csv"))?,
             verdicts: read_json(&dir.join("verdicts.json"))?,
             meta,
             cfg,
