@@ -849,6 +849,63 @@ pub fn time_steps(
     Ok(out)
 }
 
+/// Times the bare gradient pass of training (forward and backward on a minibatch of
+/// `batch_size` consecutive training samples, no update), in blocks of `steps_per_block`
+/// passes: the unit a SAM step spends twice and an SGD step once, fused with its update.
+///
+/// ```
+/// use sam_mnist::{data::Mnist, train::*};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let sets = SampleSets::new(&m, 4).unwrap();
+/// let t = time_gradient_passes(&sets, 2, 3, 5).unwrap();
+/// assert_eq!(t.wall_us.len(), 3);
+/// ```
+pub fn time_gradient_passes(
+    sets: &SampleSets,
+    batch_size: usize,
+    blocks: usize,
+    steps_per_block: usize,
+) -> Result<StepTiming> {
+    let n = sets.train.len();
+    if batch_size == 0 || batch_size > n {
+        return Err(sam_params::Invalid::new(
+            "batch_size",
+            batch_size,
+            format!("between 1 and the {n} training samples"),
+        )
+        .into());
+    }
+    let params = Params::init(&SIZES, 0);
+    let _ftz = kernels::FlushDenormals::new();
+    let mut eng = Engine::new(&SIZES, batch_size);
+    let mut g = Grad::default();
+    let spb = steps_per_block.max(1);
+    let mut out = StepTiming {
+        steps_per_block: spb,
+        wall_us: Vec::new(),
+        cpu_us: Vec::new(),
+    };
+    let mut start = 0;
+    for _ in 0..blocks {
+        let (t0, c0) = (Instant::now(), thread_cpu_s());
+        for _ in 0..spb {
+            let rows: Vec<usize> = (start..start + batch_size).map(|i| i % n).collect();
+            std::hint::black_box(eng.loss_grad(
+                Pass::Gradient(params.flat()),
+                &sets.train,
+                &rows,
+                &mut g,
+            ));
+            start = (start + batch_size) % n;
+        }
+        out.wall_us
+            .push(t0.elapsed().as_secs_f64() * 1e6 / spb as f64);
+        out.cpu_us.push((thread_cpu_s() - c0) * 1e6 / spb as f64);
+    }
+    Ok(out)
+}
+
 /// The most epochs a run accepts (the paper's runs take 75-150), so that a run ends in bounded
 /// time and its rows fit in memory.
 pub const MAX_EPOCHS: usize = 100_000;

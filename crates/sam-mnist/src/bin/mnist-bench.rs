@@ -224,6 +224,27 @@ fn main() -> Result<()> {
         steps.insert(name.to_string(), row);
     }
 
+    // --- the bare gradient pass, and what a SAM and an SGD step spend beyond it (issue 11, item 12)
+    {
+        let t = sam_mnist::train::time_gradient_passes(&sets, 10, a.step_epochs + 1, 100)?;
+        let (gmin, gmed) = stats(t.wall_us[1..].to_vec());
+        let med = |k: &str| steps[k]["median_us"].as_f64().unwrap_or(f64::NAN);
+        let (sgd, sam) = (med("sgd_step"), med("sam_step"));
+        steps.insert(
+            "gradient_pass".to_string(),
+            json!({"min_us": gmin, "median_us": gmed}),
+        );
+        steps.insert(
+            "breakdown".to_string(),
+            json!({
+                "sam_over_sgd": sam / sgd,
+                "two_gradient_passes_over_sgd": 2.0 * gmed / sgd,
+                "sam_beyond_two_passes_us": sam - 2.0 * gmed,
+                "sgd_fused_over_one_pass": sgd / gmed,
+            }),
+        );
+    }
+
     // --- complete SGD run (150 epochs + 151 evaluations), one thread
     let full = if a.no_full_run {
         None
