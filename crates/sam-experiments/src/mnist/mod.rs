@@ -778,8 +778,9 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
     let mut sweep_curves: Vec<(RunRow, Vec<EpochRow>)> = Vec::new();
     for c in &sweep {
         let out = outcome(&unique, &outs, c)?;
-        sweep_rows.push(final_row(c, &out.rows)?);
-        sweep_curves.push((final_row(c, &out.rows)?, out.rows.clone()));
+        let fin = final_row(c, &out.rows)?;
+        sweep_rows.push(fin.clone());
+        sweep_curves.push((fin, out.rows.clone()));
     }
     // the sweep picks on validation, then each pick's protocol (every seed), sharing runs
     let picks = picks(
