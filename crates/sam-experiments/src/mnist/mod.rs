@@ -209,6 +209,20 @@ pub struct RunRow {
     pub val_acc: Option<f64>,
 }
 
+impl RunRow {
+    /// The loss every choice among runs is made on: the validation loss, or the test loss for
+    /// results made without a validation set.
+    ///
+    /// ```
+    /// # use sam_experiments::mnist::RunRow;
+    /// # let r: RunRow = serde_json::from_str(r#"{"optimizer":"sgd","lr":0.01,"rho":0.0,"seed":0,"epochs":1,"epoch":1,"grad_evals":100,"train_loss":0.5,"train_acc":0.8,"test_loss":0.7,"test_acc":0.8,"gap":0.2,"wall_s":0.1,"cpu_s":0.1,"val_loss":0.6}"#).unwrap();
+    /// assert_eq!(r.selection_loss(), 0.6);
+    /// ```
+    pub fn selection_loss(&self) -> f64 {
+        self.val_loss.unwrap_or(self.test_loss)
+    }
+}
+
 fn rho_of(c: &TrainConfig) -> f64 {
     match c.optimizer {
         Optimizer::Sam { rho } => rho,
@@ -294,8 +308,9 @@ fn summarize(finals: &[RunRow]) -> Vec<SummaryRow> {
         .filter_map(|o| {
             let runs: Vec<&RunRow> = finals.iter().filter(|r| r.optimizer == *o).collect();
             // picked on validation (the test loss only without a validation set)
-            let key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
-            let best = runs.iter().min_by(|a, b| key(a).total_cmp(&key(b)))?;
+            let best = runs
+                .iter()
+                .min_by(|a, b| a.selection_loss().total_cmp(&b.selection_loss()))?;
             let col = |f: &dyn Fn(&RunRow) -> f64| {
                 mean_std(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
             };
@@ -876,7 +891,8 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         .map(|s| parse_reference(&s))
         .unwrap_or_default();
     let epoch_stats = epoch_stats(&curves);
-    let curves_for_gap = curves.clone();
+    let matched_gap = matched_gap(&curves);
+    let convergence = convergence(&curves);
     let mut r = Results {
         sweep: sweep_rows,
         curves,
@@ -886,8 +902,8 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         certificates,
         reference,
         epoch_stats,
-        matched_gap: matched_gap(&curves_for_gap),
-        convergence: convergence(&curves_for_gap),
+        matched_gap,
+        convergence,
         picks,
         stopped,
         stopped_summary,
@@ -1117,12 +1133,11 @@ impl Verdicts {
             r.summary_of("sam")?,
         );
         let ratio = sam.gap_mean / sgd.gap_mean;
-        let val_key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
         let sgd_best = r
             .sweep
             .iter()
             .filter(|s| s.optimizer == "sgd")
-            .min_by(|a, b| val_key(a).total_cmp(&val_key(b)));
+            .min_by(|a, b| a.selection_loss().total_cmp(&b.selection_loss()));
         let sam_default = r
             .sweep
             .iter()
@@ -1164,8 +1179,9 @@ impl Verdicts {
                 let rows: Vec<&RunRow> = r.sweep.iter().filter(|s| s.optimizer == *o).collect();
                 let lo = rows.iter().map(|s| s.lr).fold(f64::INFINITY, f64::min);
                 let hi = rows.iter().map(|s| s.lr).fold(f64::NEG_INFINITY, f64::max);
-                let key = |r: &RunRow| r.val_loss.unwrap_or(r.test_loss);
-                let best = rows.iter().min_by(|a, b| key(a).total_cmp(&key(b)))?;
+                let best = rows
+                    .iter()
+                    .min_by(|a, b| a.selection_loss().total_cmp(&b.selection_loss()))?;
                 Some(SweepBest {
                     optimizer: o.to_string(),
                     lr: best.lr,

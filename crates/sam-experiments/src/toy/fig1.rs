@@ -584,35 +584,26 @@ impl Verdict {
         summary: &[SummaryRow],
         thresholds: &[EscapeThreshold],
     ) -> Self {
-        let max_eta = |it: &mut dyn Iterator<Item = f64>| {
-            it.fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))))
-        };
-        let min_eta = |it: &mut dyn Iterator<Item = f64>| {
-            it.fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.min(e))))
-        };
-        let gd_sharp_eta_max = max_eta(
-            &mut grid
-                .iter()
-                .filter(|r| r.gd_outcome == Outcome::Sharp)
-                .map(|r| r.eta),
-        );
-        let sam_flat_from_left_eta_min = min_eta(
-            &mut grid
-                .iter()
-                .filter(|r| r.start < 0.0 && r.sam_outcome == Outcome::Flat)
-                .map(|r| r.eta),
-        );
+        let gd_sharp_eta_max = grid
+            .iter()
+            .filter(|r| r.gd_outcome == Outcome::Sharp)
+            .map(|r| r.eta)
+            .reduce(f64::max);
+        let sam_flat_from_left_eta_min = grid
+            .iter()
+            .filter(|r| r.start < 0.0 && r.sam_outcome == Outcome::Flat)
+            .map(|r| r.eta)
+            .reduce(f64::min);
         let gd_escape_eta = thresholds
             .iter()
             .find(|t| t.rho == 0.0)
             .map(|t| t.eta_escape);
         let escape_max_relative_gap = gd_escape_eta.and_then(|g| {
-            max_eta(
-                &mut thresholds
-                    .iter()
-                    .filter(|t| t.rho > 0.0)
-                    .map(|t| (t.eta_escape - g).abs() / g),
-            )
+            thresholds
+                .iter()
+                .filter(|t| t.rho > 0.0)
+                .map(|t| (t.eta_escape - g).abs() / g)
+                .reduce(f64::max)
         });
         Self {
             claim_holds: summary.iter().map(|r| r.claim_holds).sum(),
