@@ -92,7 +92,7 @@ pub fn registry() -> &'static [Experiment] {
     &REGISTRY
 }
 
-static REGISTRY: [Experiment; 6] = [
+static REGISTRY: [Experiment; 7] = [
     Experiment {
         name: "fig1",
         aliases: &[],
@@ -134,6 +134,13 @@ static REGISTRY: [Experiment; 6] = [
         run: run::<sam_experiments::mnist::Study>,
         draw: mnist::draw,
         sections: mnist::sections,
+    },
+    Experiment {
+        name: "mnist-drift",
+        aliases: &[],
+        run: run::<sam_experiments::mnist::drift::Study>,
+        draw: mnist::draw_drift,
+        sections: mnist::drift_sections,
     },
 ];
 
@@ -289,7 +296,7 @@ mod pacbayes {
 /// `sam_experiments::mnist`, `sam_figures::mnist`, `sam_report::mnist`.
 mod mnist {
     use super::{read, Paths, ReportSections, Result};
-    use sam_experiments::mnist::Study;
+    use sam_experiments::mnist::{drift, Study};
 
     pub fn draw(p: &Paths) -> Result<()> {
         let r = read::<Study>(p)?;
@@ -300,6 +307,20 @@ mod mnist {
         sam_figures::mnist::fig5_gap(&fig("fig5_gap.svg"), s, c, st)?;
         sam_figures::mnist::mnist_sweep(&fig("mnist_sweep.svg"), &r.sweep)?;
         Ok(())
+    }
+
+    pub fn draw_drift(p: &Paths) -> Result<()> {
+        let r = read::<drift::Study>(p)?;
+        sam_figures::mnist::mnist_drift(&p.figures.join("mnist_drift.svg"), &r.pairs, &r.trace)?;
+        Ok(())
+    }
+
+    pub fn drift_sections(p: &Paths) -> Result<ReportSections> {
+        let r = read::<drift::Study>(p)?;
+        Ok(vec![(
+            sam_report::mnist::REPORT,
+            sam_report::mnist::drift_sections(&r),
+        )])
     }
 
     pub fn sections(p: &Paths) -> Result<ReportSections> {

@@ -18,7 +18,8 @@ use std::sync::Mutex;
     about = "Regenerate results/, figures/ and the tables in notebooks-md/"
 )]
 struct Args {
-    /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes, mnist (alias fig3, fig4, fig5).
+    /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes, mnist (alias fig3,
+    /// fig4, fig5), mnist-drift.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).

@@ -241,8 +241,8 @@ fn tick_label(v: f64, log: bool) -> String {
     }
 }
 
-/// Draws one series in its style, with its legend entry ("(dashed)" marks dashed lines; the
-/// swatch shows the style: a dashed segment, a marker, or a solid segment).
+/// Draws one series in its style, with its legend entry if it has a name ("(dashed)" marks
+/// dashed lines; the swatch shows the style: a dashed segment, a marker, or a solid segment).
 pub(crate) fn draw_series<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     s: &Series,
@@ -274,12 +274,15 @@ where
     } else {
         (9, 9)
     };
-    anno.label(label).legend(move |(x, y)| {
-        EmptyElement::at((x, y))
-            + Circle::new((9, 0), 3, marker)
-            + PathElement::new(vec![(0, 0), (gap_lo, 0)], line)
-            + PathElement::new(vec![(gap_hi, 0), (18, 0)], line)
-    });
+    // an unnamed series (e.g. further seeds of a named one) has no legend entry
+    if !s.name.is_empty() {
+        anno.label(label).legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + Circle::new((9, 0), 3, marker)
+                + PathElement::new(vec![(0, 0), (gap_lo, 0)], line)
+                + PathElement::new(vec![(gap_hi, 0), (18, 0)], line)
+        });
+    }
     if s.style == Style::LinePoints {
         chart
             .draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))

@@ -1,6 +1,7 @@
 //! Figures 3–5 and the sweep (report `03-mnist.md`): one function per SVG file.
 
 use crate::{render, Band, LegendPos, LineChart, Result, Series, Style};
+use sam_experiments::mnist::drift::{PairRow, TraceRow, JAX_START};
 use sam_experiments::mnist::{EpochStat, RunRow, SummaryRow};
 use sam_mnist::train::EpochRow;
 use std::path::Path;
@@ -215,6 +216,64 @@ pub fn mnist_sweep(path: &Path, sweep: &[RunRow]) -> Result<()> {
         );
     }
     render(path, (1300, 480), &[lr_chart, rho_chart])
+}
+
+/// `mnist_drift.svg` (issue 11, item 20): for every lockstep pair, the distance between a run
+/// and its one-ulp-perturbed copy against the training step (log scale), one colour per
+/// optimizer setting (solid from JAX's start, dashed from samlab's; the perturbation seeds of a
+/// run share its line style), with a marker at each pair's first ReLU flip.
+pub fn mnist_drift(path: &Path, pairs: &[PairRow], trace: &[TraceRow]) -> Result<()> {
+    let mut runs: Vec<&str> = Vec::new();
+    for p in pairs {
+        if !runs.contains(&p.run.as_str()) {
+            runs.push(&p.run);
+        }
+    }
+    let mut chart = LineChart::new(
+        "A run against its copy moved by one ulp: distance per step",
+        "training step (batch 10)",
+        "‖θ − θ′‖ (log scale)",
+    )
+    .log_y()
+    .tight_x()
+    .legend_at(LegendPos::UpperLeft);
+    let mut flips = Vec::new();
+    // one colour per optimizer setting, solid from JAX's start, dashed from samlab's
+    let setting = |run: &str| run.split(", ").next().unwrap_or(run).to_string();
+    let mut settings: Vec<String> = Vec::new();
+    for r in &runs {
+        if !settings.contains(&setting(r)) {
+            settings.push(setting(r));
+        }
+    }
+    for p in pairs {
+        let c = settings
+            .iter()
+            .position(|s| *s == setting(&p.run))
+            .unwrap_or(0);
+        let style = if p.run.ends_with(JAX_START) {
+            Style::Line
+        } else {
+            Style::Dashed
+        };
+        let first = pairs
+            .iter()
+            .position(|q| q.run == p.run)
+            .is_some_and(|i| std::ptr::eq(&pairs[i], p));
+        let pts: Vec<(f64, f64)> = trace
+            .iter()
+            .filter(|t| t.run == p.run && t.perturbation_seed == p.perturbation_seed)
+            .map(|t| (t.step as f64, t.distance))
+            .collect();
+        let name = if first { p.run.as_str() } else { "" };
+        chart = chart.series(Series::line(name, pts).styled(style).colored(c));
+        if p.first_flip_step > 0 {
+            flips.push((p.first_flip_step as f64, p.distance_after_first_flip));
+        }
+    }
+    chart = chart
+        .series(Series::points("first ReLU flip of a pair", flips).colored(settings.len().max(7)));
+    render(path, (900, 520), &[chart])
 }
 
 #[cfg(test)]

@@ -94,6 +94,22 @@ impl Engine {
         }
     }
 
+    /// The hidden units' on/off pattern (activation > 0) of the forward pass on `rows`, layer
+    /// by layer, row-major within a layer: exactly what a gradient pass on these rows sees.
+    pub fn relu_pattern(&mut self, p: &[f32], samples: &Samples, rows: &[usize]) -> Vec<bool> {
+        assert!(!rows.is_empty() && rows.len() <= self.cap);
+        self.forward(p, samples, rows);
+        let m = rows.len();
+        let hidden = self.sizes.len() - 2;
+        (0..hidden)
+            .flat_map(|l| {
+                self.acts[l][..m * self.sizes[l + 1]]
+                    .iter()
+                    .map(|&a| a > 0.0)
+            })
+            .collect()
+    }
+
     /// Forward pass of the rows `rows` of `samples`; activations in `self.acts`, logits last.
     fn forward(&mut self, p: &[f32], samples: &Samples, rows: &[usize]) {
         let m = rows.len();

@@ -571,7 +571,8 @@ pub fn hvp(params: &Params, samples: &Samples, v: &[f64]) -> Result<Vec<f64>> {
     hvp_at(params.sizes(), &params.to_f64(), samples, v)
 }
 
-/// Logits of every sample by the naive f64 triple loop (a reference for tests).
+/// Logits of every sample by the naive f64 triple loop (a reference for tests): the last layer
+/// of [`preactivations_naive`].
 ///
 /// ```
 /// use sam_mnist::model::{logits_naive, Params, Samples};
@@ -580,29 +581,51 @@ pub fn hvp(params: &Params, samples: &Samples, v: &[f64]) -> Result<Vec<f64>> {
 /// assert_eq!(logits_naive(&p, &s), vec![vec![6.5, -3.0]]);
 /// ```
 pub fn logits_naive(params: &Params, samples: &Samples) -> Vec<Vec<f64>> {
+    let rows: Vec<usize> = (0..samples.len()).collect();
+    preactivations_naive(params, samples, &rows)
+        .into_iter()
+        .map(|mut layers| layers.pop().expect("at least one layer"))
+        .collect()
+}
+
+/// The pre-activations z_l = W_l a_{l−1} + b_l of every layer (hidden layers first, the logits
+/// last) for the samples `rows`, by the naive f64 loop: `out[i][l]` is layer `l + 1`'s for
+/// `rows[i]`. The signs of the hidden ones are the network's ReLU pattern.
+///
+/// ```
+/// use sam_mnist::model::{preactivations_naive, Params, Samples};
+/// // 1-2-1 network: z1 = (3·1 + 0, 3·(−1) + 0) = (3, −3); z2 = 2·3 + (−1)·0 + 0.5
+/// let p = Params::from_flat(&[1, 2, 1], vec![1.0, -1.0, 0.0, 0.0, 2.0, -1.0, 0.5]).unwrap();
+/// let s = Samples::new(vec![3.0], vec![0], 1).unwrap();
+/// assert_eq!(preactivations_naive(&p, &s, &[0]), vec![vec![vec![3.0, -3.0], vec![6.5]]]);
+/// ```
+pub fn preactivations_naive(
+    params: &Params,
+    samples: &Samples,
+    rows: &[usize],
+) -> Vec<Vec<Vec<f64>>> {
     let sizes = params.sizes();
-    let theta = params.to_f64();
+    let theta = params.flat();
     let offs = layer_offsets(sizes);
-    (0..samples.len())
-        .map(|i| {
+    rows.iter()
+        .map(|&i| {
             let mut a: Vec<f64> = samples.row(i).iter().map(|&t| t as f64).collect();
+            let mut layers = Vec::with_capacity(sizes.len() - 1);
             for l in 0..sizes.len() - 1 {
                 let (wo, bo) = offs[l];
-                let (n_in, n_out) = (sizes[l], sizes[l + 1]);
-                let mut z = vec![0.0; n_out];
-                for (j, zj) in z.iter_mut().enumerate() {
-                    let mut s = theta[bo + j];
-                    for k in 0..n_in {
-                        s += a[k] * theta[wo + k * n_out + j];
-                    }
-                    *zj = s;
+                let n_out = sizes[l + 1];
+                let mut z: Vec<f64> = theta[bo..bo + n_out].iter().map(|&b| b as f64).collect();
+                // row-major W (in, out): input k's row adds a_k·W[k, :]; zero inputs add nothing
+                for (k, &ak) in a.iter().enumerate().filter(|(_, ak)| **ak != 0.0) {
+                    let w = &theta[wo + k * n_out..wo + (k + 1) * n_out];
+                    z.iter_mut()
+                        .zip(w)
+                        .for_each(|(zj, &wj)| *zj += ak * wj as f64);
                 }
-                if l + 2 < sizes.len() {
-                    z.iter_mut().for_each(|t| *t = t.max(0.0));
-                }
-                a = z;
+                a = z.iter().map(|t| t.max(0.0)).collect();
+                layers.push(z);
             }
-            a
+            layers
         })
         .collect()
 }

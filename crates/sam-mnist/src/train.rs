@@ -315,6 +315,38 @@ fn thread_cpu_s() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
+/// The batch-order generator of a run with seed `seed` (its own stream, so that the order does
+/// not depend on how the weights were drawn).
+fn order_rng(seed: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(1);
+    rng
+}
+
+/// The batch order a run of `cfg` uses when none is given: `out[e]` is epoch `e + 1`'s
+/// permutation of the training indices, cut into consecutive batches (each epoch reshuffles the
+/// previous one).
+///
+/// ```
+/// use sam_mnist::train::{batch_orders, TrainConfig, Optimizer};
+/// let cfg = TrainConfig::new(Optimizer::Sgd, 0.01, 2, 7, 2, 4, None).unwrap();
+/// let o = batch_orders(&cfg);
+/// assert_eq!(o.len(), 2);
+/// let mut e1 = o[0].clone();
+/// e1.sort();
+/// assert_eq!(e1, vec![0, 1, 2, 3]);
+/// ```
+pub fn batch_orders(cfg: &TrainConfig) -> Vec<Vec<usize>> {
+    let mut rng = order_rng(cfg.seed);
+    let mut perm: Vec<usize> = (0..cfg.train_size).collect();
+    (0..cfg.epochs)
+        .map(|_| {
+            perm.shuffle(&mut rng);
+            perm.clone()
+        })
+        .collect()
+}
+
 /// The MLP on the protocol's minibatches as sam-optim's gradient oracle (f32): step t uses batch
 /// `t % steps_per_epoch` of epoch `t / steps_per_epoch`, whose order is a fresh seeded
 /// permutation of the training indices (ChaCha8, stream 1) or a given one (replay). It offers
@@ -339,8 +371,7 @@ impl<'a> MlpOracle<'a> {
         samples: &'a Samples,
         orders: Option<&'a [Vec<usize>]>,
     ) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        rng.set_stream(1);
+        let rng = order_rng(cfg.seed);
         MlpOracle {
             eng: Engine::new(&SIZES, cfg.batch_size),
             samples,
@@ -538,6 +569,133 @@ pub fn train_from(
         rows,
         params,
     })
+}
+
+/// Another implementation's run start, to replay it step for step with [`train_from`]: its
+/// initial weights and its batch order (`orders[e]` for epoch `e + 1`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    /// The initial weights (the protocol's network).
+    pub init: Params,
+    /// One permutation of the training indices per epoch.
+    pub orders: Vec<Vec<usize>>,
+}
+
+/// Reads a replay folder: `init.f32.gz` (the initial weights as little-endian f32 in samlab's
+/// flat layout, gzip-compressed) and `perms.u32` (epochs × `train_size` little-endian u32
+/// indices). The JAX reference's seed-0 start is committed in this format under
+/// `crates/sam-mnist/tests/fixtures/jax_seed0` (its README says how it was exported). Errors
+/// name the file and what is wrong with it.
+///
+/// ```
+/// use sam_mnist::train::load_replay;
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jax_seed0");
+/// let r = load_replay(&dir, 1000).unwrap();
+/// assert_eq!((r.orders.len(), r.orders[0].len()), (3, 1000));
+/// assert!(load_replay(&dir, 999).is_err()); // 3000 indices are not whole epochs of 999
+/// ```
+pub fn load_replay(dir: &std::path::Path, train_size: usize) -> Result<Replay> {
+    use std::io::Read;
+    let bad = |path: &std::path::Path, what: String| {
+        MnistError::InvalidData(format!(
+            "{}: {what}; re-export the replay (see the fixture's README.md)",
+            path.display()
+        ))
+    };
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path)
+            .map_err(|e| bad(&path, format!("cannot read it ({e})")))
+            .map(|b| (path, b))
+    };
+    let (ipath, gz) = read("init.f32.gz")?;
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .take(4 * crate::model::n_params(&SIZES) as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| bad(&ipath, format!("not a gzip file ({e})")))?;
+    if raw.len() != 4 * crate::model::n_params(&SIZES) {
+        return Err(bad(
+            &ipath,
+            format!(
+                "{} bytes after decompression, the protocol's network needs {} (f32 each)",
+                raw.len(),
+                4 * crate::model::n_params(&SIZES)
+            ),
+        ));
+    }
+    let flat: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if let Some(i) = flat.iter().position(|w| !w.is_finite()) {
+        return Err(bad(&ipath, format!("weight {i} is not finite")));
+    }
+    let init = Params::from_flat(&SIZES, flat)?;
+    let (ppath, perms) = read("perms.u32")?;
+    let idx: Vec<usize> = perms
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .collect();
+    if !perms.len().is_multiple_of(4)
+        || train_size == 0
+        || idx.is_empty()
+        || !idx.len().is_multiple_of(train_size)
+    {
+        return Err(bad(
+            &ppath,
+            format!(
+                "{} bytes are not whole epochs of {train_size} u32 indices",
+                perms.len()
+            ),
+        ));
+    }
+    let orders: Vec<Vec<usize>> = idx.chunks(train_size).map(|c| c.to_vec()).collect();
+    for (e, o) in orders.iter().enumerate() {
+        let mut seen = vec![false; train_size];
+        if !o
+            .iter()
+            .all(|&i| i < train_size && !std::mem::replace(&mut seen[i], true))
+        {
+            return Err(bad(
+                &ppath,
+                format!("epoch {} is not a permutation of 0..{train_size}", e + 1),
+            ));
+        }
+    }
+    Ok(Replay { init, orders })
+}
+
+/// Runs `cfg` from `init` (and the given batch order, else the seed's) without evaluating, and
+/// calls `observe(step, parameters)` before the first step (step 0) and after every step; stops
+/// at the first error, from a step (non-finite minibatch loss) or from `observe`. For studies
+/// of the trajectory itself (e.g. two runs in lockstep).
+///
+/// ```
+/// use sam_mnist::{data::Mnist, model::{Params, SIZES}, train::*};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let sets = SampleSets::new(&m, 4).unwrap();
+/// let cfg = TrainConfig::new(Optimizer::Adam, 1e-3, 1, 0, 2, 4, None).unwrap();
+/// let mut seen = Vec::new();
+/// let end = trajectory(&cfg, &sets, Params::init(&SIZES, 0), None, |t, _| { seen.push(t); Ok(()) }).unwrap();
+/// assert_eq!(seen, vec![0, 1, 2]);
+/// assert_eq!(end.flat(), train_with(&cfg, &sets, 1, |_| {}).unwrap().params.flat());
+/// ```
+pub fn trajectory(
+    cfg: &Checked<TrainConfig>,
+    sets: &SampleSets,
+    init: Params,
+    orders: Option<&[Vec<usize>]>,
+    mut observe: impl FnMut(usize, &[f32]) -> Result<()>,
+) -> Result<Params> {
+    check_run(cfg, sets, &init, orders)?;
+    let mut params = init;
+    let steps = cfg.epochs * (cfg.train_size / cfg.batch_size);
+    run_steps(cfg, sets, &mut params, orders, steps, |t, _, x| {
+        observe(t, x)
+    })?;
+    Ok(params)
 }
 
 /// The training side of one epoch's row: what is known without evaluating.
@@ -797,6 +955,22 @@ pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f
     let mut g = Grad::default();
     let loss = eng.loss_grad(Pass::Gradient(params.flat()), samples, rows, &mut g);
     (loss, g.values().to_vec())
+}
+
+/// The hidden units' on/off pattern (activation > 0), layer by layer and row-major within a
+/// layer, of the training engine's forward pass on the minibatch `rows` at `params`: bit for bit
+/// what a gradient pass on that batch sees (a unit within rounding of its kink may be on here
+/// and off in an f64 evaluation).
+///
+/// ```
+/// use sam_mnist::{model::{Params, Samples}, train::relu_pattern};
+/// let p = Params::init(&[3, 4, 2], 0);
+/// let s = Samples::new(vec![1.0, 0.0, 0.5, 0.0, 0.0, 0.0], vec![1, 0], 3).unwrap();
+/// assert_eq!(relu_pattern(&p, &s, &[0, 1]).len(), 2 * 4);
+/// ```
+pub fn relu_pattern(params: &Params, samples: &Samples, rows: &[usize]) -> Vec<bool> {
+    let _ftz = kernels::FlushDenormals::new();
+    Engine::new(params.sizes(), rows.len()).relu_pattern(params.flat(), samples, rows)
 }
 
 /// Timing of training steps alone (no evaluation), in blocks of `steps_per_block` steps.

@@ -147,3 +147,74 @@ fn check_ok(raw: &[u8], dir: &std::path::Path) {
     std::fs::write(dir.join(TEST_LABELS.name), raw).unwrap();
     assert_eq!(read_idx(dir, &TEST_LABELS).unwrap().len(), 10_000);
 }
+
+/// A replay folder (`load_replay`) with a missing, truncated, non-gzip, non-finite or
+/// non-permutation file is refused with an error naming the file, and never panics.
+#[test]
+fn bad_replay_files_are_refused_with_the_path() {
+    use sam_mnist::model::{n_params, SIZES};
+    use sam_mnist::train::load_replay;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let weights = |n: usize, bad: bool| {
+        let mut w: Vec<u8> = (0..n)
+            .flat_map(|i| (i as f32 * 1e-6).to_le_bytes())
+            .collect();
+        if bad {
+            w[4..8].copy_from_slice(&f32::NAN.to_le_bytes());
+        }
+        gz(&w)
+    };
+    let perms = |p: &[u32]| p.iter().flat_map(|i| i.to_le_bytes()).collect::<Vec<u8>>();
+    let np = n_params(&SIZES);
+    let cases: Vec<(&str, Vec<u8>, Vec<u8>, &str)> = vec![
+        (
+            "init.f32.gz",
+            weights(np - 1, false),
+            perms(&[1, 0, 2, 3]),
+            "bytes after decompression",
+        ),
+        (
+            "init.f32.gz",
+            b"not gzip".to_vec(),
+            perms(&[1, 0, 2, 3]),
+            "not a gzip file",
+        ),
+        (
+            "init.f32.gz",
+            weights(np, true),
+            perms(&[1, 0, 2, 3]),
+            "weight 1 is not finite",
+        ),
+        (
+            "perms.u32",
+            weights(np, false),
+            perms(&[1, 0, 2]),
+            "not whole epochs",
+        ),
+        (
+            "perms.u32",
+            weights(np, false),
+            perms(&[1, 1, 2, 3]),
+            "epoch 1 is not a permutation",
+        ),
+        (
+            "perms.u32",
+            weights(np, false),
+            perms(&[1, 0, 2, 4]),
+            "epoch 1 is not a permutation",
+        ),
+    ];
+    for (file, init, order, says) in cases {
+        std::fs::write(d.join("init.f32.gz"), &init).unwrap();
+        std::fs::write(d.join("perms.u32"), &order).unwrap();
+        let e = load_replay(d, 4).unwrap_err().to_string();
+        assert!(e.contains(file) && e.contains(says), "{e}");
+    }
+    std::fs::write(d.join("perms.u32"), perms(&[1, 0, 2, 3, 3, 2, 1, 0])).unwrap();
+    let ok = load_replay(d, 4).unwrap();
+    assert_eq!(ok.orders, vec![vec![1, 0, 2, 3], vec![3, 2, 1, 0]]);
+    std::fs::remove_file(d.join("perms.u32")).unwrap();
+    let e = load_replay(d, 4).unwrap_err().to_string();
+    assert!(e.contains("perms.u32") && e.contains("cannot read"), "{e}");
+}

@@ -3,8 +3,10 @@
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use sam_mnist::model::{hvp_at, logits_naive, loss_and_grad_at, loss_at, Params, Samples};
-use sam_mnist::train::{batch_loss_grad, evaluate};
+use sam_mnist::model::{
+    hvp_at, logits_naive, loss_and_grad_at, loss_at, preactivations_naive, Params, Samples,
+};
+use sam_mnist::train::{batch_loss_grad, evaluate, relu_pattern};
 
 fn samples(n: usize, dim: usize, classes: u8, seed: u64, zeros: f64) -> Samples {
     let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -125,6 +127,39 @@ fn forward_matches_naive_triple_loop() {
         .map(|(a, b)| (*a as f64 - b).abs())
         .fold(0.0, f64::max);
     assert!(err < 1e-5, "max grad error {err}");
+}
+
+/// The training engine's ReLU pattern (which units a gradient pass on the batch sees on) is the
+/// sign pattern of the naive f64 pre-activations, except for units within f32 rounding of their
+/// kink, where the two may differ (the reason the drift study reads the engine's pattern).
+#[test]
+fn relu_pattern_is_the_sign_of_the_naive_preactivations() {
+    let sizes = sam_mnist::model::SIZES;
+    let p = Params::init(&sizes, 5);
+    let s = samples(30, 784, 10, 6, 0.8);
+    let rows: Vec<usize> = (10..20).collect();
+    let got = relu_pattern(&p, &s, &rows);
+    let z = preactivations_naive(&p, &s, &rows);
+    // the engine's layout: layer by layer, row-major within a layer
+    let mut want = Vec::new();
+    let mut near = Vec::new();
+    for l in 0..sizes.len() - 2 {
+        for zi in &z {
+            want.extend(zi[l].iter().map(|&v| v > 0.0));
+            near.extend(zi[l].iter().map(|&v| v.abs() < 1e-5));
+        }
+    }
+    assert_eq!(got.len(), 10 * (500 + 300));
+    let differ = (0..got.len()).filter(|&i| got[i] != want[i]).count();
+    let unexplained = (0..got.len())
+        .filter(|&i| got[i] != want[i] && !near[i])
+        .count();
+    assert_eq!(unexplained, 0, "{differ} differences, not all at the kink");
+    let on = got.iter().filter(|&&b| b).count();
+    assert!(
+        on > got.len() / 5 && on < got.len(),
+        "a real mix of on and off units ({on})"
+    );
 }
 
 #[test]

@@ -392,3 +392,36 @@ fn validation_set_is_disjoint_and_changes_nothing_else() {
     let e = SampleSets::with_validation(&data, 100, 201).unwrap_err();
     assert!(e.to_string().contains("val_size = 201"), "{e}");
 }
+
+/// `batch_orders` is the order a run draws for itself: replaying it with `train_from` gives the
+/// same rows and weights bit for bit (an order drawn any other way would not), and `trajectory`
+/// visits every step and ends on the same weights.
+#[test]
+fn batch_orders_and_trajectory_replay_the_run() {
+    use sam_mnist::model::{Params, SIZES};
+    use sam_mnist::train::{batch_orders, train_from, trajectory, SampleSets};
+    let m = synthetic(100, 50);
+    let sets = SampleSets::new(&m, 100).unwrap();
+    for opt in [Optimizer::Sgd, Optimizer::Adam, Optimizer::Sam { rho: 0.1 }] {
+        let c = ck(cfg(opt, 3, 3));
+        let own = train(&c, &m, |_| {}).unwrap();
+        let orders = batch_orders(&c);
+        let replay =
+            train_from(&c, &sets, Params::init(&SIZES, 3), Some(&orders), 1, |_| {}).unwrap();
+        assert_eq!(strip_time(&own.rows), strip_time(&replay.rows));
+        assert_eq!(own.params, replay.params);
+        // another seed's order is a different run
+        let other = batch_orders(&ck(cfg(opt, 4, 3)));
+        let moved =
+            train_from(&c, &sets, Params::init(&SIZES, 3), Some(&other), 1, |_| {}).unwrap();
+        assert_ne!(own.params, moved.params);
+        let mut steps = Vec::new();
+        let end = trajectory(&c, &sets, Params::init(&SIZES, 3), Some(&orders), |t, _| {
+            steps.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(steps, (0..=30).collect::<Vec<_>>());
+        assert_eq!(end, own.params);
+    }
+}

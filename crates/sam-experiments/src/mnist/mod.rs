@@ -12,6 +12,7 @@ use sam_results::mean_std;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+pub mod drift;
 pub mod selection;
 use selection::{
     convergence, matched_gap, picks, stopped_row, summarize_stopped, ConvergenceRow, GapRatioRow,
