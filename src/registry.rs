@@ -92,7 +92,7 @@ pub fn registry() -> &'static [Experiment] {
     &REGISTRY
 }
 
-static REGISTRY: [Experiment; 7] = [
+static REGISTRY: [Experiment; 8] = [
     Experiment {
         name: "fig1",
         aliases: &[],
@@ -141,6 +141,13 @@ static REGISTRY: [Experiment; 7] = [
         run: run::<sam_experiments::mnist::drift::Study>,
         draw: mnist::draw_drift,
         sections: mnist::drift_sections,
+    },
+    Experiment {
+        name: "diagnet",
+        aliases: &[],
+        run: run::<sam_experiments::diagnet::Study>,
+        draw: diagnet::draw,
+        sections: diagnet::sections,
     },
 ];
 
@@ -342,5 +349,30 @@ mod mnist {
                 sam_report::mnist::pacbayes_sections(&r)?,
             ),
         ])
+    }
+}
+
+/// m-sharpness on the diagonal linear network: `sam_experiments::diagnet`,
+/// `sam_figures::diagnet`, `sam_report::diagnet`.
+mod diagnet {
+    use super::{read, Paths, ReportSections, Result};
+    use sam_experiments::diagnet::Study;
+
+    pub fn draw(p: &Paths) -> Result<()> {
+        let r = read::<Study>(p)?;
+        sam_figures::diagnet::diagnet_rho(
+            &p.figures.join("diagnet_rho.svg"),
+            &r.summary,
+            &r.verdicts,
+        )?;
+        Ok(())
+    }
+
+    pub fn sections(p: &Paths) -> Result<ReportSections> {
+        let r = read::<Study>(p)?;
+        Ok(vec![(
+            sam_report::diagnet::REPORT,
+            sam_report::diagnet::sections(&r),
+        )])
     }
 }

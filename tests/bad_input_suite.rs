@@ -109,6 +109,8 @@ const COMMANDS: &[Command_] = &[
             "--train-size",
             "--m-sharpness",
             "--val-size",
+            "--label-noise",
+            "--noise-seed",
         ],
         or: Some("MNIST file"),
     },

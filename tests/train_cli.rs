@@ -146,3 +146,56 @@ fn train_reports_missing_data_with_the_file_and_what_to_do() {
     assert_ne!(out.status.code(), Some(0));
     assert!(err.contains("train-images-idx3-ubyte"), "{err}");
 }
+
+/// `--label-noise P --noise-seed S` (DESIGN.md): the summary adds `n_flipped` = floor(100 · 0.3)
+/// = 30, `clean_train_acc` and `noisy_train_acc`, the CSV carries both per epoch, and
+/// `train_acc` (against the labels trained on) is their weighted mean; without the flag none of
+/// them appears.
+#[test]
+fn train_with_label_noise_reports_flips_and_memorization() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("noisy.csv");
+    let csv_s = csv.display().to_string();
+    let base = [
+        "train",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.05",
+        "--epochs",
+        "3",
+        "--train-size",
+        "100",
+        "--json",
+    ];
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--label-noise", "0.3", "--noise-seed", "4", "--out", &csv_s]);
+    let (code, out, err) = samlab(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n_flipped"], 30, "{v}");
+    let (clean, noisy) = (
+        v["clean_train_acc"].as_f64().unwrap(),
+        v["noisy_train_acc"].as_f64().unwrap(),
+    );
+    let mixed = (70.0 * clean + 30.0 * noisy) / 100.0;
+    assert!(
+        (v["train_acc"].as_f64().unwrap() - mixed).abs() < 1e-12,
+        "{v}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains("clean_train_acc") && header.contains("noisy_train_acc"),
+        "{header}"
+    );
+    let (_, clean_out, _) = samlab(&base);
+    let c: serde_json::Value = serde_json::from_str(&clean_out).unwrap();
+    for key in ["n_flipped", "clean_train_acc", "noisy_train_acc"] {
+        assert!(c.get(key).is_none(), "{key} without label noise: {c}");
+    }
+    assert_ne!(
+        c["train_loss"], v["train_loss"],
+        "the noise changes what is trained on"
+    );
+}

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 )]
 struct Args {
     /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes, mnist (alias fig3,
-    /// fig4, fig5), mnist-drift.
+    /// fig4, fig5), mnist-drift, diagnet.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).

@@ -9,7 +9,7 @@ use samlab::cli;
 #[command(
     name = "samlab",
     version,
-    about = "Sharpness-Aware Minimization lab: toy runs, sharpness, bounds, convergence, MNIST"
+    about = "Sharpness-Aware Minimization lab: toy runs, sharpness, bounds, convergence, MNIST, m-sharpness"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,6 +28,8 @@ enum Command {
     Converge(cli::converge::Args),
     /// PAC-Bayes quantities of section 2.2: Theorem 1's complexity term, kl-inverse, Gaussian KL.
     Bound(cli::bound::Args),
+    /// m-sharpness on the diagonal linear network: GD, n-SAM or 1-SAM (sections 2.3, 3.4).
+    Diagnet(cli::diagnet::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,5 +52,6 @@ fn run(command: Command) -> Result<()> {
         Command::Train(a) => cli::train::run(a),
         Command::Converge(a) => cli::converge::run(a),
         Command::Bound(a) => cli::bound::run(a),
+        Command::Diagnet(a) => cli::diagnet::run(a),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bound;
 pub mod converge;
+pub mod diagnet;
 pub mod sharpness;
 pub mod toy;
 pub mod train;

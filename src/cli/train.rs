@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use sam_mnist::data::{load, LoadOptions};
-use sam_mnist::train::{train, Optimizer, TrainConfig};
+use sam_mnist::train::{train_with, Optimizer, SampleSets, TrainConfig};
 use sam_params::{Checked, ParamGuard};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -56,6 +56,13 @@ pub struct Args {
     /// trained on), evaluated every epoch [default: 0, none; e.g. 5000 for images 1000-5999].
     #[arg(long, default_value_t = 0)]
     pub val_size: usize,
+    /// Symmetric label noise: exactly floor(train_size · P) training labels replaced by a
+    /// uniformly drawn different class, fixed per --noise-seed [default: 0, clean labels].
+    #[arg(value_parser = super::number, long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub label_noise: f64,
+    /// Seed of which labels are flipped and to what (independent of --seed).
+    #[arg(long, default_value_t = 0)]
+    pub noise_seed: u64,
     /// Adam's first-moment decay (Adam only) [default: 0.9].
     #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub beta1: Option<f64>,
@@ -110,6 +117,16 @@ pub struct Summary {
     /// Final validation accuracy (with --val-size only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_acc: Option<f64>,
+    /// Training labels flipped (with --label-noise only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_flipped: Option<usize>,
+    /// Final accuracy on the training samples whose labels were kept (with --label-noise only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clean_train_acc: Option<f64>,
+    /// Final accuracy on the flipped training samples against their noisy labels: memorization
+    /// (with --label-noise only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noisy_train_acc: Option<f64>,
 }
 
 /// Builds the validated configuration from the flags.
@@ -155,6 +172,8 @@ pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
         train_size: a.train_size,
         m_sharpness: a.m_sharpness,
         val_size: a.val_size,
+        label_noise: a.label_noise,
+        noise_seed: a.noise_seed,
         beta1: a.beta1.unwrap_or(paper.beta1),
         beta2: a.beta2.unwrap_or(paper.beta2),
         adam_eps: a.adam_eps.unwrap_or(paper.adam_eps),
@@ -222,7 +241,8 @@ pub fn run(a: Args) -> Result<()> {
         .progress_chars("=> "),
     );
     pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
-    let out = train(&cfg, &data, |r| {
+    let sets = SampleSets::for_config(&data, &cfg)?;
+    let out = train_with(&cfg, &sets, 1, |r| {
         if r.epoch > 0 {
             pb.inc(1);
         }
@@ -247,6 +267,9 @@ pub fn run(a: Args) -> Result<()> {
         cpu_s: last.cpu_s,
         val_loss: last.val_loss,
         val_acc: last.val_acc,
+        n_flipped: sets.noise.as_ref().map(|n| n.flipped.len()),
+        clean_train_acc: last.clean_train_acc,
+        noisy_train_acc: last.noisy_train_acc,
     };
     super::check_finite(
         &s,
@@ -263,6 +286,12 @@ pub fn run(a: Args) -> Result<()> {
             "{} lr {} seed {}: train loss {:.4}, test loss {:.4}, test acc {:.4}, gap {:.4}, {} gradient evaluations, {:.1} s training",
             s.config.optimizer.name(), s.config.lr, s.config.seed, s.train_loss, s.test_loss, s.test_acc, s.gap, s.grad_evals, s.wall_s
         );
+        if let (Some(n), Some(c), Some(m)) = (s.n_flipped, s.clean_train_acc, s.noisy_train_acc) {
+            crate::outln!(
+                "label noise {}: {n} labels flipped; train accuracy on the kept labels {c:.4}, on the flipped ones against their noisy labels (memorized) {m:.4}",
+                s.config.label_noise
+            );
+        }
     }
     Ok(())
 }

@@ -135,6 +135,7 @@ macro_rules! study {
 pub(crate) use study;
 
 pub mod convergence;
+pub mod diagnet;
 pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;

@@ -24,6 +24,7 @@
 
 mod chart;
 pub mod convergence;
+pub mod diagnet;
 mod heatmap;
 pub mod mnist;
 pub mod pacbayes;

@@ -24,7 +24,7 @@ use crate::fast::{Engine, Pass};
 use crate::kernels;
 use crate::model::{Params, Samples, SIZES};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sam_optim::{
     run_in_place, Fallible, Fused, Grad, GradientOracle, Hyper, OptimError, RunConfig, Schedule,
@@ -83,9 +83,22 @@ pub struct TrainConfig {
     /// trained on), evaluated after every epoch; 0: no validation set.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub val_size: usize,
+    /// Symmetric label noise: exactly `floor(train_size · label_noise)` training labels are
+    /// replaced by a uniformly drawn *different* class (see [`flip_labels`]); 0: clean labels.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub label_noise: f64,
+    /// Seed of which labels are flipped and to what (independent of `seed`).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub noise_seed: u64,
 }
 
 fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+fn is_zero_u64(v: &u64) -> bool {
     *v == 0
 }
 
@@ -130,6 +143,8 @@ impl TrainConfig {
             adam_eps: ADAM_EPS,
             sam_eps: SAM_EPS,
             val_size: 0,
+            label_noise: 0.0,
+            noise_seed: 0,
         }
     }
     /// The paper's SGD run.
@@ -175,6 +190,8 @@ impl TrainConfig {
             adam_eps: ADAM_EPS,
             sam_eps: SAM_EPS,
             val_size: 0,
+            label_noise: 0.0,
+            noise_seed: 0,
         };
         Ok(c.check()?)
     }
@@ -207,6 +224,14 @@ pub struct EpochRow {
     /// Accuracy over the validation images (absent without a validation set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_acc: Option<f64>,
+    /// With label noise: accuracy on the training samples whose labels were kept (absent
+    /// without noise). `train_loss` and `train_acc` are against the labels trained on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clean_train_acc: Option<f64>,
+    /// With label noise: accuracy on the flipped samples against their *noisy* labels
+    /// (memorization; absent without noise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noisy_train_acc: Option<f64>,
 }
 
 /// What a run returns.
@@ -230,6 +255,48 @@ pub struct SampleSets {
     pub test: Samples,
     /// Validation samples (training images after the first `train_size`), if any.
     pub val: Option<Samples>,
+    /// The label noise applied to `train`, if any.
+    pub noise: Option<LabelNoise>,
+}
+
+/// Label noise applied to a training set: which samples were flipped, and the two subsets the
+/// per-epoch accuracies are measured on.
+#[derive(Clone, Debug)]
+pub struct LabelNoise {
+    /// Indices (into the training set, sorted) whose labels were replaced.
+    pub flipped: Vec<usize>,
+    /// The samples whose labels were kept.
+    pub clean: Samples,
+    /// The flipped samples, with their noisy labels.
+    pub noisy: Samples,
+}
+
+/// Symmetric label noise: exactly `k = floor(labels.len() · p)` distinct indices, drawn
+/// uniformly with the seed `seed`, each get a label drawn uniformly from the `classes − 1`
+/// *other* classes. Returns the new labels and the flipped indices (sorted). Deterministic per
+/// seed; `p` must lie in [0, 1] and every label below `classes` (checked by the callers).
+///
+/// ```
+/// use sam_mnist::train::flip_labels;
+/// let y: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
+/// let (noisy, flipped) = flip_labels(&y, 0.25, 10, 7);
+/// assert_eq!(flipped.len(), 25);
+/// assert!(flipped.iter().all(|&i| noisy[i] != y[i] && noisy[i] < 10));
+/// assert_eq!(flip_labels(&y, 0.25, 10, 7), (noisy, flipped)); // same seed, same flips
+/// ```
+pub fn flip_labels(labels: &[u8], p: f64, classes: u8, seed: u64) -> (Vec<u8>, Vec<usize>) {
+    let n = labels.len();
+    let k = ((n as f64 * p).floor() as usize).min(n);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(2);
+    let mut flipped = rand::seq::index::sample(&mut rng, n, k).into_vec();
+    flipped.sort_unstable();
+    let mut out = labels.to_vec();
+    for &i in &flipped {
+        let shift = rng.random_range(1..classes);
+        out[i] = ((labels[i] as u16 + shift as u16) % classes as u16) as u8;
+    }
+    (out, flipped)
 }
 
 impl SampleSets {
@@ -278,6 +345,7 @@ impl SampleSets {
                 PIXELS,
             )?,
             test: Samples::from_bytes(&data.test_images, &data.test_labels, PIXELS)?,
+            noise: None,
             val: if val_size == 0 {
                 None
             } else {
@@ -288,6 +356,67 @@ impl SampleSets {
                 )?)
             },
         })
+    }
+}
+
+impl SampleSets {
+    /// The sets a run of `cfg` trains and evaluates on: [`SampleSets::with_validation`], then
+    /// the config's label noise on the training labels.
+    ///
+    /// ```
+    /// use sam_mnist::train::{Optimizer, SampleSets, TrainConfig};
+    /// let imgs: Vec<u8> = (0..20 * 784).map(|i| (i % 200) as u8).collect();
+    /// let labels: Vec<u8> = (0..20).map(|i| (i % 10) as u8).collect();
+    /// let m = sam_mnist::data::Mnist::from_parts(imgs.clone(), labels.clone(), imgs, labels).unwrap();
+    /// let cfg = TrainConfig { label_noise: 0.3, noise_seed: 1, train_size: 20, ..TrainConfig::sgd(0) };
+    /// let s = SampleSets::for_config(&m, &cfg).unwrap();
+    /// assert_eq!(s.noise.as_ref().unwrap().flipped.len(), 6);
+    /// ```
+    pub fn for_config(data: &Mnist, cfg: &TrainConfig) -> Result<Self> {
+        Self::with_validation(data, cfg.train_size, cfg.val_size)?
+            .with_label_noise(cfg.label_noise, cfg.noise_seed)
+    }
+
+    /// These sets with symmetric label noise `p` (seed `seed`, see [`flip_labels`]) on the
+    /// training labels; `p = 0` leaves them as they are. Errors if `p` is not in [0, 1].
+    pub fn with_label_noise(mut self, p: f64, seed: u64) -> Result<Self> {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(sam_params::Invalid::new(
+                "label_noise",
+                sam_params::show(p),
+                "pass --label-noise in [0, 1], e.g. 0.2",
+            )
+            .into());
+        }
+        if p == 0.0 {
+            return Ok(self);
+        }
+        let t = &self.train;
+        let classes = crate::data::CLASSES as u8;
+        if let Some(&y) = t.y().iter().find(|&&y| y >= classes) {
+            return Err(MnistError::InvalidData(format!(
+                "training label {y} is not a class 0..{classes}: label noise needs MNIST's labels"
+            )));
+        }
+        let (noisy, flipped) = flip_labels(t.y(), p, classes, seed);
+        let subset = |keep: &dyn Fn(usize) -> bool| -> Result<Samples> {
+            let rows: Vec<usize> = (0..t.len()).filter(|&i| keep(i)).collect();
+            let x: Vec<f32> = rows
+                .iter()
+                .flat_map(|&i| t.row(i).iter().copied())
+                .collect();
+            Samples::new(x, rows.iter().map(|&i| noisy[i]).collect(), t.dim())
+        };
+        let is_flipped = |i: usize| flipped.binary_search(&i).is_ok();
+        let clean = subset(&|i| !is_flipped(i))?;
+        let noisy_set = subset(&is_flipped)?;
+        self.train = Samples::new(t.x().to_vec(), noisy, t.dim())?;
+        self.noise = Some(LabelNoise {
+            flipped,
+            clean,
+            noisy: noisy_set,
+        });
+        Ok(self)
     }
 }
 
@@ -511,7 +640,7 @@ pub fn train(
     data: &Mnist,
     on_epoch: impl FnMut(&EpochRow),
 ) -> Result<TrainOutcome> {
-    let sets = SampleSets::with_validation(data, cfg.train_size, cfg.val_size)?;
+    let sets = SampleSets::for_config(data, cfg)?;
     train_with(cfg, &sets, 1, on_epoch)
 }
 
@@ -707,22 +836,32 @@ pub(crate) struct Mark {
     pub cpu_s: f64,
 }
 
-/// One evaluation of a snapshot: train loss, train accuracy, test loss, test accuracy, and the
-/// validation loss and accuracy if there is a validation set.
-pub(crate) type Metrics = (f64, f64, f64, f64, Option<(f64, f64)>);
+/// One evaluation of a snapshot: train loss, train accuracy, test loss, test accuracy, the
+/// validation loss and accuracy if there is a validation set, and with label noise the
+/// accuracies on the clean and on the flipped training samples.
+pub(crate) type Metrics = (f64, f64, f64, f64, Option<(f64, f64)>, Option<(f64, f64)>);
 
 /// Evaluates `params` on every sample set.
 pub(crate) fn measure(params: &Params, sets: &SampleSets, threads: usize) -> Metrics {
     let (train_loss, train_acc) = evaluate(params, &sets.train, threads);
     let (test_loss, test_acc) = evaluate(params, &sets.test, threads);
     let val = sets.val.as_ref().map(|v| evaluate(params, v, threads));
-    (train_loss, train_acc, test_loss, test_acc, val)
+    // an empty subset (p = 1 leaves no clean sample) has no accuracy: 0 by convention
+    let acc = |s: &Samples| {
+        if s.is_empty() {
+            0.0
+        } else {
+            evaluate(params, s, threads).1
+        }
+    };
+    let noise = sets.noise.as_ref().map(|n| (acc(&n.clean), acc(&n.noisy)));
+    (train_loss, train_acc, test_loss, test_acc, val, noise)
 }
 
 impl Mark {
     /// The epoch's row, or the error naming the epoch if an evaluated loss is not finite.
     pub(crate) fn row(&self, m: Metrics, cfg: &TrainConfig) -> Result<EpochRow> {
-        let (train_loss, train_acc, test_loss, test_acc, val) = m;
+        let (train_loss, train_acc, test_loss, test_acc, val, noise) = m;
         for (l, what) in [
             (train_loss, "train evaluation"),
             (test_loss, "test evaluation"),
@@ -749,6 +888,8 @@ impl Mark {
             cpu_s: self.cpu_s,
             val_loss: val.map(|v| v.0),
             val_acc: val.map(|v| v.1),
+            clean_train_acc: noise.map(|n| n.0),
+            noisy_train_acc: noise.map(|n| n.1),
         })
     }
 }
@@ -879,15 +1020,24 @@ pub fn run_many_with(
     threads: usize,
     on_run: &(dyn Fn(usize) + Sync),
 ) -> Vec<Result<TrainOutcome>> {
-    // one sample-set build per distinct (train_size, val_size)
-    let mut sets: Vec<((usize, usize), Result<SampleSets>)> = Vec::new();
-    let key = |c: &TrainConfig| (c.train_size, c.val_size);
+    // one sample-set build per distinct (train_size, val_size, label noise)
+    type Key = (usize, usize, u64, u64);
+    let mut sets: Vec<(Key, Result<SampleSets>)> = Vec::new();
+    let key = |c: &TrainConfig| {
+        (
+            c.train_size,
+            c.val_size,
+            c.label_noise.to_bits(),
+            c.noise_seed,
+        )
+    };
     for c in configs {
         if !sets.iter().any(|(n, _)| *n == key(c)) {
-            sets.push((
-                key(c),
-                SampleSets::with_validation(data, c.train_size.min(60000), c.val_size),
-            ));
+            let capped = TrainConfig {
+                train_size: c.train_size.min(60000),
+                ..TrainConfig::clone(c)
+            };
+            sets.push((key(c), SampleSets::for_config(data, &capped)));
         }
     }
     // the sample sets of `c`, or the error `train` would give for it
@@ -895,11 +1045,9 @@ pub fn run_many_with(
         let k = sets.iter().position(|(n, _)| *n == key(c)).unwrap();
         match &sets[k].1 {
             Ok(_) => Ok(k),
-            Err(_) => Err(SampleSets::with_validation(data, c.train_size, c.val_size)
-                .err()
-                .unwrap_or_else(|| {
-                    MnistError::Shape("internal: sample sets failed once".to_string())
-                })),
+            Err(_) => Err(SampleSets::for_config(data, c).err().unwrap_or_else(|| {
+                MnistError::Shape("internal: sample sets failed once".to_string())
+            })),
         }
     };
     let set = |k: usize| sets[k].1.as_ref().expect("checked by find");
@@ -1138,6 +1286,13 @@ impl ParamGuard for TrainConfig {
                     &format!("pass a finite {flag} > 0 that does not round to 0 in f32 (default: {default})"),
                 );
             }
+        }
+        if !(0.0..=1.0).contains(&self.label_noise) {
+            return bad(
+                "label_noise",
+                sam_params::show(self.label_noise),
+                "pass --label-noise in [0, 1] (a fraction of the training labels), e.g. 0.2",
+            );
         }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return bad(

@@ -10,7 +10,9 @@
 //! - [`Fig1`]: f(x) = x²(x−1)²/(x²+10⁻⁴), Figure 1 (section 2.1.1): a sharp minimum at 0, a flat one at 1;
 //! - [`Fig2`]: f(x,y) = (x−1)²y², Figure 2 (section 2.3.1): minima on the lines x = 1 and y = 0;
 //! - [`Quadratic`]: f(t) = ½tᵀAt + bᵀt;
-//! - [`Rosenbrock`]: f(x) = Σ (a−xᵢ)² + b(xᵢ₊₁−xᵢ²)².
+//! - [`Rosenbrock`]: f(x) = Σ (a−xᵢ)² + b(xᵢ₊₁−xᵢ²)²;
+//! - [`DiagNet`]: the diagonal linear network β = u ⊙ v on sparse regression (Andriushchenko &
+//!   Flammarion 2022), the m-sharpness model of review §2.3/§3.4.
 //!
 //! Every gradient and Hessian is analytic and checked against finite differences by property tests.
 //!
@@ -21,9 +23,11 @@
 //! assert_eq!(f.gradient(&[2.0, 3.0]), vec![18.0, 6.0]);
 //! ```
 
+mod diagnet;
 mod landscapes;
 mod traits;
 
+pub use diagnet::DiagNet;
 pub use landscapes::{by_name, AnyObjective, Fig1, Fig2, Quadratic, Rosenbrock, FIG1_EPS};
 pub use nalgebra::{DMatrix, DVector};
 pub use traits::{

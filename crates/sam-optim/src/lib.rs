@@ -55,7 +55,7 @@ mod spec;
 pub use base::{Adam, BaseOptimizer, Gd, Sgd};
 pub use float::{norm, Float};
 pub use grad::{Grad, Saved};
-pub use oracle::{CountingOracle, ExactGradient, Fused, GradientOracle};
+pub use oracle::{CountingOracle, ExactGradient, FullBatch, Fused, GradientOracle};
 pub use perturb::{Asam, PerturbationRule, SamRule, Usam};
 pub use plain::Plain;
 pub use run::{run, run_in_place, Fallible, Observer, RunConfig, RunOutcome, TraceRow};

@@ -2,7 +2,7 @@
 //! a fast engine offers (a fused SGD step, minibatch chunks for m-sharpness).
 
 use crate::{Float, Grad};
-use sam_objectives::Gradient;
+use sam_objectives::{Gradient, Minibatch};
 use std::ops::Range;
 
 /// What [`GradientOracle::fused_sgd_step`] did.
@@ -59,6 +59,63 @@ impl<F: Gradient + ?Sized> GradientOracle<f64> for ExactGradient<'_, F> {
     fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
         self.0.gradient_into(x, out.dense_mut(x.len()));
         None
+    }
+}
+
+/// A finite-sum objective f = (1/n) Σᵢ ℓᵢ as a minibatch oracle whose batch is every sample at
+/// every step (full-batch GD and SAM), so that m-sharpness can split it: after
+/// [`GradientOracle::focus`] on a chunk, the gradient is the chunk's mean. With m = 1 this is
+/// "1-SAM", one perturbation per sample; with m = n it is plain SAM, the same computation.
+///
+/// ```
+/// use sam_objectives::{DiagNet, Gradient};
+/// use sam_optim::{FullBatch, Grad, GradientOracle};
+/// let p = DiagNet::sparse_regression(3, 4, 1, 0);
+/// let w = p.start(0.5);
+/// let mut o = FullBatch::new(&p);
+/// let mut g = Grad::default();
+/// o.gradient(&w, &mut g);
+/// assert_eq!(g.values(), &p.gradient(&w)[..]);
+/// o.focus(Some(0..4)); // the whole batch as one chunk: the same numbers
+/// let mut h = Grad::default();
+/// o.gradient(&w, &mut h);
+/// assert_eq!(g, h);
+/// ```
+pub struct FullBatch<'a, F: ?Sized> {
+    f: &'a F,
+    chunk: Option<Range<usize>>,
+    all: Vec<usize>,
+}
+
+impl<'a, F: Minibatch + ?Sized> FullBatch<'a, F> {
+    /// The oracle of `f`.
+    pub fn new(f: &'a F) -> Self {
+        FullBatch {
+            f,
+            chunk: None,
+            all: (0..f.n_samples()).collect(),
+        }
+    }
+}
+
+impl<F: Minibatch + ?Sized> GradientOracle<f64> for FullBatch<'_, F> {
+    fn begin_step(&mut self, _t: usize) {
+        self.chunk = None;
+    }
+    fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
+        let rows = match &self.chunk {
+            Some(c) => &self.all[c.clone()],
+            None => &self.all[..],
+        };
+        out.dense_mut(x.len())
+            .copy_from_slice(&self.f.batch_gradient(x, rows));
+        None
+    }
+    fn batch_len(&self) -> usize {
+        self.all.len()
+    }
+    fn focus(&mut self, chunk: Option<Range<usize>>) {
+        self.chunk = chunk;
     }
 }
 

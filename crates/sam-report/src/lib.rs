@@ -15,7 +15,7 @@
 //!
 //! One module per report turns the result rows of its experiment into those sections:
 //! [`toy`] (`01-toy-landscapes.md`), [`sharpness`] (`02`), [`mnist`] (`03`, and the
-//! `pacbayes-mnist` section of `04`), [`pacbayes`] (`04`), [`convergence`] (`05`). They format;
+//! `pacbayes-mnist` section of `04`), [`pacbayes`] (`04`), [`convergence`] (`05`), [`diagnet`] (`06`). They format;
 //! every verdict they print was computed by the experiment.
 //!
 //! ```
@@ -25,6 +25,7 @@
 //! ```
 
 pub mod convergence;
+pub mod diagnet;
 pub mod mnist;
 pub mod pacbayes;
 pub mod sharpness;

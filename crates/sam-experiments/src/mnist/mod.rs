@@ -164,6 +164,8 @@ macro_rules! epoch_fields {
                     cpu_s: self.cpu_s,
                     val_loss: self.val_loss,
                     val_acc: self.val_acc,
+                    clean_train_acc: None,
+                    noisy_train_acc: None,
                 }
             }
         }

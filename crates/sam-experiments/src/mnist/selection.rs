@@ -55,7 +55,7 @@ impl Criterion {
 /// use sam_mnist::train::EpochRow;
 /// let row = |epoch, v: f64| EpochRow { epoch, grad_evals: 0, train_loss: 0.0, train_acc: 0.0,
 ///     test_loss: 0.0, test_acc: 0.0, gap: 0.0, wall_s: 0.0, cpu_s: 0.0,
-///     val_loss: Some(v), val_acc: Some(1.0 - v) };
+///     val_loss: Some(v), val_acc: Some(1.0 - v), clean_train_acc: None, noisy_train_acc: None };
 /// let rows = vec![row(0, 2.0), row(1, 0.5), row(2, 0.5), row(3, 0.7)];
 /// assert_eq!(stop_epoch(&rows, Criterion::ValLoss), Some(1));
 /// ```
