@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use clap::ValueEnum;
-use sam_experiments::diagnet::{run_one, DiagMethod, Outcome, Problem};
+use sam_experiments::diagnet::{run_one, DiagMethod, Outcome, Problem, Truth};
 use serde::Serialize;
 
 /// The methods.
@@ -18,6 +18,15 @@ pub enum MethodName {
     /// Unnormalised SAM, one perturbation ρ∇ℓᵢ per training example (m-sharpness, m = 1).
     #[value(name = "1-sam")]
     OneSam,
+}
+
+/// The ground truths.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TruthName {
+    /// β* ∈ {0, 1}ᵈ with start u = v = α·1 (RESEARCH.md's protocol).
+    Nonnegative,
+    /// β* ∈ {0, ±1}ᵈ with start u = √2α·1, v = 0.
+    Signed,
 }
 
 /// Arguments of `samlab diagnet`.
@@ -50,6 +59,10 @@ pub struct Args {
     /// Nonzero entries of the ground truth β*.
     #[arg(long, default_value_t = 3)]
     pub k: usize,
+    /// Ground truth and start: nonnegative (β* ∈ {0,1}ᵈ, u = v = α; the protocol) or signed
+    /// (β* ∈ {0,±1}ᵈ, u = √2α, v = 0).
+    #[arg(long, value_enum, default_value_t = TruthName::Nonnegative)]
+    pub truth: TruthName,
     /// Fresh validation samples.
     #[arg(long, default_value_t = 100)]
     pub n_val: usize,
@@ -62,6 +75,7 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 struct Summary {
     method: &'static str,
+    truth: &'static str,
     rho: f64,
     seed: u64,
     lr: f64,
@@ -105,6 +119,10 @@ pub fn run(a: Args) -> Result<()> {
         alpha: a.alpha,
         lr: a.lr,
         steps: a.steps,
+        truth: match a.truth {
+            TruthName::Nonnegative => Truth::Nonnegative,
+            TruthName::Signed => Truth::Signed,
+        },
     };
     let r = match run_one(&p, method, rho, a.seed, a.n_val)? {
         Outcome::Done(r) => r,
@@ -117,6 +135,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let s = Summary {
         method: method.name(),
+        truth: r.truth.name(),
         rho: r.rho,
         seed: r.seed,
         lr: a.lr,

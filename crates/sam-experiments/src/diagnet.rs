@@ -10,7 +10,10 @@
 //! [`Method::Usam`] on the full batch and 1-SAM the same with m-sharpness m = 1
 //! ([`sam_optim::FullBatch`] splits the batch). ρ is selected per method on a validation set of
 //! fresh samples; the test loss is the population loss ‖β − β*‖²/2 (closed form for Gaussian
-//! inputs). Runs that diverge are listed apart, never plotted.
+//! inputs). Runs that diverge are listed apart, never plotted. Two ground truths ([`Truth`]):
+//! the protocol's nonnegative one, where the interpolant is unique and the methods differ only
+//! in speed, and a signed one, where they pick different interpolants; each method's pick is
+//! rerun 10× longer to tell the two apart.
 //!
 //! | Name | Default | Range |
 //! |---|---|---|
@@ -70,6 +73,29 @@ impl DiagMethod {
     }
 }
 
+/// Which ground truth and start: the protocol's nonnegative one (u = v = α, β* ≥ 0: the model
+/// is β = u² ≥ 0) or a signed one (u = √2α, v = 0, β* = ±1: the u² − v² model, where
+/// interpolants are not unique and the implicit bias chooses among them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Truth {
+    /// β* ∈ {0, 1}ᵈ, start u = v = α·1 (RESEARCH.md's protocol).
+    #[default]
+    Nonnegative,
+    /// β* ∈ {0, ±1}ᵈ, start u = √2α·1, v = 0.
+    Signed,
+}
+
+impl Truth {
+    /// `nonnegative` or `signed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Truth::Nonnegative => "nonnegative",
+            Truth::Signed => "signed",
+        }
+    }
+}
+
 /// The regression problem and the training budget.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
@@ -85,6 +111,9 @@ pub struct Problem {
     pub lr: f64,
     /// Full-batch steps.
     pub steps: usize,
+    /// The ground truth and start.
+    #[serde(default)]
+    pub truth: Truth,
 }
 
 impl Default for Problem {
@@ -96,6 +125,7 @@ impl Default for Problem {
             alpha: 0.1,
             lr: 0.05,
             steps: 10_000,
+            truth: Truth::Nonnegative,
         }
     }
 }
@@ -135,6 +165,8 @@ impl Problem {
 /// One finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
+    /// The ground truth and start.
+    pub truth: Truth,
     /// The method.
     pub method: DiagMethod,
     /// ρ (0 for GD).
@@ -158,6 +190,8 @@ pub struct RunRow {
 /// A run that diverged (non-finite gradient or iterate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DivergedRow {
+    /// The ground truth and start.
+    pub truth: Truth,
     /// The method.
     pub method: DiagMethod,
     /// ρ.
@@ -200,7 +234,10 @@ pub fn run_one(
             "rho = {rho}: pass a finite rho >= 0"
         )));
     }
-    let net = DiagNet::sparse_regression(p.d, p.n, p.k, seed);
+    let net = match p.truth {
+        Truth::Nonnegative => DiagNet::sparse_regression(p.d, p.n, p.k, seed),
+        Truth::Signed => DiagNet::sparse_regression_signed(p.d, p.n, p.k, seed),
+    };
     let val = net.fresh_samples(n_val.max(1), seed ^ 0x5eed_0000_0000_0001);
     let (m, chunks) = match method {
         DiagMethod::Gd => (Method::Sgd, None),
@@ -212,7 +249,10 @@ pub fn run_one(
         ..Hyper::lr(p.lr)?
     };
     let opt = build::<f64>(m, &hyper, None)?;
-    let start = net.start(p.alpha);
+    let start = match p.truth {
+        Truth::Nonnegative => net.start(p.alpha),
+        Truth::Signed => net.start_signed(p.alpha),
+    };
     match run(
         opt,
         &start,
@@ -223,6 +263,7 @@ pub fn run_one(
         Ok(out) => {
             let w = out.x;
             let row = RunRow {
+                truth: p.truth,
                 method,
                 rho: if method.has_rho() { rho } else { 0.0 },
                 seed,
@@ -240,6 +281,7 @@ pub fn run_one(
                 Ok(Outcome::Done(row))
             } else {
                 Ok(Outcome::Diverged(DivergedRow {
+                    truth: p.truth,
                     method,
                     rho,
                     seed,
@@ -248,6 +290,7 @@ pub fn run_one(
             }
         }
         Err(OptimError::Diverged { step, .. }) => Ok(Outcome::Diverged(DivergedRow {
+            truth: p.truth,
             method,
             rho,
             seed,
@@ -271,6 +314,8 @@ pub struct Config {
     /// The longer budget each method reruns at its pick, to see whether the methods settle at
     /// different solutions or only get there at different speeds.
     pub long_steps: usize,
+    /// The ground truths (and starts) to run; `problem.truth` is ignored.
+    pub truths: Vec<Truth>,
 }
 
 impl Config {
@@ -282,6 +327,7 @@ impl Config {
             seeds: (0..5).collect(),
             n_val: 100,
             long_steps: 100_000,
+            truths: vec![Truth::Nonnegative, Truth::Signed],
         }
     }
     /// A few short runs for `--quick`.
@@ -295,6 +341,7 @@ impl Config {
             seeds: vec![0, 1],
             n_val: 20,
             long_steps: 600,
+            truths: vec![Truth::Nonnegative, Truth::Signed],
         }
     }
 }
@@ -302,6 +349,8 @@ impl Config {
 /// One method at one ρ, over the seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
+    /// The ground truth and start.
+    pub truth: Truth,
     /// The method.
     pub method: DiagMethod,
     /// ρ (0 for GD).
@@ -380,6 +429,8 @@ fn paired(runs: &[RunRow], a: &SummaryRow, b: &SummaryRow) -> Paired {
 /// The verdicts, computed here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
+    /// The ground truth and start.
+    pub truth: Truth,
     /// For each method, the ρ of lowest mean validation loss among the ρ where no seed
     /// diverged, and its summary row.
     pub picks: Vec<SummaryRow>,
@@ -419,13 +470,19 @@ pub struct Results {
     pub diverged: Vec<DivergedRow>,
     /// Per method and ρ, over seeds.
     pub summary: Vec<SummaryRow>,
-    /// Verdicts.
-    pub verdicts: Verdicts,
+    /// Verdicts, one block per ground truth.
+    pub verdicts: Vec<Verdicts>,
     /// Provenance.
     pub meta: sam_results::Meta,
 }
 
-fn summarize(runs: &[RunRow], diverged: &[DivergedRow], cfg: &Config) -> Vec<SummaryRow> {
+/// The summary rows of one ground truth (`runs` and `diverged` hold only its runs).
+fn summarize(
+    truth: Truth,
+    runs: &[RunRow],
+    diverged: &[DivergedRow],
+    cfg: &Config,
+) -> Vec<SummaryRow> {
     let mut out = Vec::new();
     for m in DiagMethod::ALL {
         let rhos: Vec<f64> = if m.has_rho() {
@@ -444,6 +501,7 @@ fn summarize(runs: &[RunRow], diverged: &[DivergedRow], cfg: &Config) -> Vec<Sum
                 .count();
             if rs.is_empty() {
                 out.push(SummaryRow {
+                    truth,
                     method: m,
                     rho,
                     finished: 0,
@@ -463,6 +521,7 @@ fn summarize(runs: &[RunRow], diverged: &[DivergedRow], cfg: &Config) -> Vec<Sum
             let (te, tes) = mean_std(&col(|r| r.test_loss));
             let (l1, _) = mean_std(&col(|r| r.beta_l1));
             out.push(SummaryRow {
+                truth,
                 method: m,
                 rho,
                 finished: rs.len(),
@@ -515,6 +574,7 @@ impl Verdicts {
             .map_or(f64::INFINITY, |l| l.test_loss_mean);
         let tr = |s: &SummaryRow| (s.train_loss_mean, s.train_loss_std);
         Ok(Verdicts {
+            truth: gd.truth,
             one_sam_train_vs_gd: compare(tr(&os), tr(&gd)).into(),
             speed_not_solution: long_over_short.iter().all(|r| *r < 0.1)
                 && long_gd < os.test_loss_mean,
@@ -553,20 +613,30 @@ fn pick_rows(summary: &[SummaryRow]) -> Result<Vec<SummaryRow>> {
 /// Runs the grid (every method × ρ × seed).
 pub fn run_grid(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Results> {
     cfg.problem.check()?;
-    let mut jobs: Vec<(DiagMethod, f64, u64)> = Vec::new();
-    for &seed in &cfg.seeds {
-        jobs.push((DiagMethod::Gd, 0.0, seed));
-        for m in [DiagMethod::NSam, DiagMethod::OneSam] {
-            for &rho in &cfg.rhos {
-                jobs.push((m, rho, seed));
-            }
-        }
+    let mut r = Results {
+        runs: Vec::new(),
+        diverged: Vec::new(),
+        summary: Vec::new(),
+        verdicts: Vec::new(),
+        meta: sam_results::Meta::new(NAME, cfg.seeds.first().copied(), quick, cfg)?,
+    };
+    for &truth in &cfg.truths {
+        run_truth(cfg, truth, progress, &mut r)?;
     }
-    progress(jobs.len() as u64, "diagnet runs");
+    Ok(r)
+}
+
+/// Runs `jobs` (method, ρ, seed) of `problem` in parallel (results in job order).
+fn run_jobs(
+    problem: &Problem,
+    jobs: &[(DiagMethod, f64, u64)],
+    n_val: usize,
+    progress: crate::Progress,
+) -> Result<(Vec<RunRow>, Vec<DivergedRow>)> {
     let outcomes: Vec<Result<Outcome>> = jobs
         .par_iter()
         .map(|&(m, rho, seed)| {
-            let o = run_one(&cfg.problem, m, rho, seed, cfg.n_val);
+            let o = run_one(problem, m, rho, seed, n_val);
             progress(0, "");
             o
         })
@@ -578,47 +648,55 @@ pub fn run_grid(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<
             Outcome::Diverged(d) => diverged.push(d),
         }
     }
-    let summary = summarize(&runs, &diverged, cfg);
-    // each method's validation pick, rerun with the long budget
-    let picks = pick_rows(&summary)?;
-    let long_problem = Problem {
-        steps: cfg.long_steps,
+    Ok((runs, diverged))
+}
+
+/// The grid, the picks' long reruns and the verdicts of one ground truth, appended to `out`.
+fn run_truth(
+    cfg: &Config,
+    truth: Truth,
+    progress: crate::Progress,
+    out: &mut Results,
+) -> Result<()> {
+    let problem = Problem {
+        truth,
         ..cfg.problem.clone()
     };
-    progress(
-        (picks.len() * cfg.seeds.len()) as u64,
-        "diagnet long-budget reruns",
-    );
-    let long_out: Vec<Result<Outcome>> = picks
-        .iter()
-        .flat_map(|p| cfg.seeds.iter().map(move |&s| (p.method, p.rho, s)))
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|&(m, rho, seed)| {
-            let o = run_one(&long_problem, m, rho, seed, cfg.n_val);
-            progress(0, "");
-            o
-        })
-        .collect();
-    let (mut long_runs, mut long_div) = (Vec::new(), Vec::new());
-    for o in long_out {
-        match o? {
-            Outcome::Done(r) => long_runs.push(r),
-            Outcome::Diverged(d) => long_div.push(d),
+    let mut jobs: Vec<(DiagMethod, f64, u64)> = Vec::new();
+    for &seed in &cfg.seeds {
+        jobs.push((DiagMethod::Gd, 0.0, seed));
+        for m in [DiagMethod::NSam, DiagMethod::OneSam] {
+            for &rho in &cfg.rhos {
+                jobs.push((m, rho, seed));
+            }
         }
     }
-    let long: Vec<SummaryRow> = summarize(&long_runs, &long_div, cfg)
+    progress(
+        jobs.len() as u64,
+        &format!("diagnet runs ({} truth)", truth.name()),
+    );
+    let (runs, diverged) = run_jobs(&problem, &jobs, cfg.n_val, progress)?;
+    let summary = summarize(truth, &runs, &diverged, cfg);
+    // each method's validation pick, rerun with the long budget
+    let long_jobs: Vec<(DiagMethod, f64, u64)> = pick_rows(&summary)?
+        .iter()
+        .flat_map(|p| cfg.seeds.iter().map(move |&s| (p.method, p.rho, s)))
+        .collect();
+    progress(long_jobs.len() as u64, "diagnet long-budget reruns");
+    let long_problem = Problem {
+        steps: cfg.long_steps,
+        ..problem
+    };
+    let (long_runs, long_div) = run_jobs(&long_problem, &long_jobs, cfg.n_val, progress)?;
+    let long: Vec<SummaryRow> = summarize(truth, &long_runs, &long_div, cfg)
         .into_iter()
         .filter(|s| s.finished > 0)
         .collect();
-    let verdicts = Verdicts::compute(&runs, &summary, long)?;
-    Ok(Results {
-        runs,
-        diverged,
-        summary,
-        verdicts,
-        meta: sam_results::Meta::new(NAME, cfg.seeds.first().copied(), quick, cfg)?,
-    })
+    out.verdicts.push(Verdicts::compute(&runs, &summary, long)?);
+    out.runs.extend(runs);
+    out.diverged.extend(diverged);
+    out.summary.extend(summary);
+    Ok(())
 }
 
 impl Results {

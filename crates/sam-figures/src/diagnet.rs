@@ -1,21 +1,37 @@
 //! The diagonal-linear-network figure of report `06-m-sharpness.md`.
 
 use crate::{render, Band, LegendPos, LineChart, Result, Series, Style};
-use sam_experiments::diagnet::{DiagMethod, SummaryRow, Verdicts};
+use sam_experiments::diagnet::{DiagMethod, SummaryRow, Truth, Verdicts};
 use std::path::Path;
 
-/// `diagnet_rho.svg`: the test loss ‖β − β*‖²/2 against ρ (both log scale) for n-SAM and 1-SAM
-/// (mean over the data seeds, band ± one std), GD as a dashed line, the validation picks as
-/// markers; ρ where a seed diverged are left out (the report counts them).
-pub fn diagnet_rho(path: &Path, summary: &[SummaryRow], verdicts: &Verdicts) -> Result<()> {
-    let mut chart = LineChart::new(
-        "Diagonal linear network: test loss after 10⁴ steps vs ρ",
-        "ρ (log scale)",
-        "test loss ‖β − β*‖²/2 (log scale)",
-    )
-    .log_x()
-    .log_y()
-    .legend_at(LegendPos::LowerLeft);
+/// `diagnet_rho.svg`: one panel per ground truth, the test loss ‖β − β*‖²/2 against ρ (both log
+/// scale) for n-SAM and 1-SAM (mean over the data seeds, band ± one std), GD as a dashed line,
+/// the validation picks as markers; ρ where a seed diverged are left out (the report counts
+/// them).
+pub fn diagnet_rho(path: &Path, summary: &[SummaryRow], verdicts: &[Verdicts]) -> Result<()> {
+    let charts: Vec<LineChart> = verdicts
+        .iter()
+        .map(|v| {
+            let rows: Vec<SummaryRow> = summary
+                .iter()
+                .filter(|s| s.truth == v.truth)
+                .cloned()
+                .collect();
+            panel(&rows, v)
+        })
+        .collect();
+    render(path, (820, 560), &charts)
+}
+
+fn panel(summary: &[SummaryRow], verdicts: &Verdicts) -> LineChart {
+    let title = match verdicts.truth {
+        Truth::Nonnegative => "Nonnegative truth, u = v = α: test loss after 10⁴ steps",
+        Truth::Signed => "Signed truth, u = √2α, v = 0: test loss after 10⁴ steps",
+    };
+    let mut chart = LineChart::new(title, "ρ (log scale)", "test loss ‖β − β*‖²/2 (log scale)")
+        .log_x()
+        .log_y()
+        .legend_at(LegendPos::UpperLeft);
     let ok = |s: &&SummaryRow| s.diverged == 0 && s.finished > 0;
     let rhos: Vec<f64> = summary
         .iter()
@@ -78,6 +94,5 @@ pub fn diagnet_rho(path: &Path, summary: &[SummaryRow], verdicts: &Verdicts) -> 
         .filter(|p| p.method != DiagMethod::Gd)
         .map(|p| (p.rho, p.test_loss_mean))
         .collect();
-    chart = chart.series(Series::points("ρ picked on validation", picks).colored(2));
-    render(path, (900, 560), &[chart])
+    chart.series(Series::points("ρ picked on validation", picks).colored(2))
 }

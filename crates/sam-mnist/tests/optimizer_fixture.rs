@@ -9,7 +9,7 @@
 //! "portable"): the AVX-512 GEMMs accumulate with fused multiply-adds, the portable ones with a
 //! multiply and an add, so the two paths round differently and every optimizer's bits differ
 //! between them (measured 2026-12-02 on a 2-core AMD EPYC without AVX-512: the 300-step training
-//! losses move by 1e-9 to 3e-6 relative). Within a path, runs are bit-identical whatever the
+//! losses move by 4e-10 to 3e-6 relative). Within a path, runs are bit-identical whatever the
 //! thread count. A missing path's set is written only with `SAM_WRITE_FIXTURE=1`.
 
 mod common;

@@ -33,6 +33,24 @@ impl DiagNet {
     /// assert!(p.value(&w) < 1e-24);
     /// ```
     pub fn sparse_regression(d: usize, n: usize, k: usize, seed: u64) -> Self {
+        Self::draw(d, n, k, seed, false)
+    }
+
+    /// As [`DiagNet::sparse_regression`] but the `k` nonzero entries of β* are ±1 with random
+    /// signs (drawn after the support): the problem for the signed start
+    /// [`DiagNet::start_signed`], under which the interpolants of Xβ = y are not unique.
+    ///
+    /// ```
+    /// use sam_objectives::DiagNet;
+    /// let p = DiagNet::sparse_regression_signed(30, 20, 3, 0);
+    /// assert!(p.beta_star().iter().all(|b| [0.0, 1.0, -1.0].contains(b)));
+    /// assert_eq!(p.beta_star().iter().filter(|b| **b != 0.0).count(), 3);
+    /// ```
+    pub fn sparse_regression_signed(d: usize, n: usize, k: usize, seed: u64) -> Self {
+        Self::draw(d, n, k, seed, true)
+    }
+
+    fn draw(d: usize, n: usize, k: usize, seed: u64, signed: bool) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let x: Vec<f64> = (0..n * d)
             .map(|_| StandardNormal.sample(&mut rng))
@@ -40,6 +58,13 @@ impl DiagNet {
         let mut beta_star = vec![0.0; d];
         for i in rand::seq::index::sample(&mut rng, d, k.min(d)) {
             beta_star[i] = 1.0;
+        }
+        if signed {
+            for b in beta_star.iter_mut().filter(|b| **b != 0.0) {
+                if rand::Rng::random::<bool>(&mut rng) {
+                    *b = -1.0;
+                }
+            }
         }
         let y = (0..n)
             .map(|i| (0..d).map(|j| x[i * d + j] * beta_star[j]).sum())
@@ -82,6 +107,21 @@ impl DiagNet {
     /// ```
     pub fn start(&self, alpha: f64) -> Vec<f64> {
         vec![alpha; 2 * self.d]
+    }
+    /// The signed start u = √2·α·1, v = 0: with p = (u + v)/√2 and q = (u − v)/√2,
+    /// β = u ⊙ v = (p² − q²)/2 starts from p = q = α, the symmetric start of the u² − v² model,
+    /// so β can take either sign (Andriushchenko & Flammarion's setting, as we read it).
+    ///
+    /// ```
+    /// let p = sam_objectives::DiagNet::sparse_regression_signed(2, 3, 1, 0);
+    /// let w = p.start_signed(0.1);
+    /// assert_eq!(p.beta(&w), vec![0.0, 0.0]);
+    /// assert!((w[0] - 0.1 * 2f64.sqrt()).abs() < 1e-15 && w[2] == 0.0);
+    /// ```
+    pub fn start_signed(&self, alpha: f64) -> Vec<f64> {
+        let mut w = vec![std::f64::consts::SQRT_2 * alpha; self.d];
+        w.extend(std::iter::repeat_n(0.0, self.d));
+        w
     }
     /// β = u ⊙ v.
     pub fn beta(&self, w: &[f64]) -> Vec<f64> {

@@ -2,18 +2,29 @@
 //! come from [`sam_experiments::diagnet::Verdicts`]; this module only words them.
 
 use crate::{num, table, Section};
-use sam_experiments::diagnet::{DiagMethod, Results};
+use sam_experiments::diagnet::{DiagMethod, Results, Truth, Verdicts};
 
 /// The report file.
 pub const REPORT: &str = "06-m-sharpness.md";
 
-/// The `diagnet` section: the ρ grid per method, the validation picks, the verdicts.
+/// The `diagnet` section: for each ground truth, the validation picks, the verdicts and the ρ
+/// grid per method.
 pub fn sections(r: &Results) -> Vec<Section> {
-    let v = &r.verdicts;
+    let text: Vec<String> = r.verdicts.iter().map(|v| block(r, v)).collect();
+    vec![("diagnet", text.join("\n"))]
+}
+
+/// One ground truth's part.
+fn block(r: &Results, v: &Verdicts) -> String {
+    let title = match v.truth {
+        Truth::Nonnegative => "### Nonnegative truth, u = v = α (the protocol)",
+        Truth::Signed => "### Signed truth, u = √2α, v = 0 (interpolants not unique)",
+    };
     let pm = |m: f64, s: f64| format!("{} ± {}", num(m, 3), num(s, 2));
     let grid: Vec<Vec<String>> = r
         .summary
         .iter()
+        .filter(|s| s.truth == v.truth)
         .map(|s| {
             vec![
                 s.method.name().to_string(),
@@ -85,12 +96,13 @@ pub fn sections(r: &Results) -> Vec<Section> {
         ],
         &picks,
     );
-    let diverged = if r.diverged.is_empty() {
+    let n_div = r.diverged.iter().filter(|d| d.truth == v.truth).count();
+    let diverged = if n_div == 0 {
         "No run diverged.".to_string()
     } else {
         format!(
             "{} runs diverged (non-finite iterate or gradient), all listed in `results/diagnet/diverged.csv`; their ρ are left out of the picks and the figure.",
-            r.diverged.len()
+            n_div
         )
     };
     let long: Vec<Vec<String>> = v
@@ -137,7 +149,7 @@ pub fn sections(r: &Results) -> Vec<Section> {
         &paired,
     );
     let text = format!(
-        "At the picks (5 data seeds, mean ± std):\n\n{picks}\n\n\
+        "{title}\n\nAt the picks (5 data seeds, mean ± std):\n\n{picks}\n\n\
          Seed by seed (same data for every method):\n\n{paired}\n\n\
          - Over the seeds' spread (unpaired mean ± std: the data seeds differ a lot), 1-SAM below \
          n-SAM: {}; n-SAM below GD: {}; 1-SAM below GD: {}.\n\
@@ -161,5 +173,5 @@ pub fn sections(r: &Results) -> Vec<Section> {
              1-SAM (see the table)"
         },
     );
-    vec![("diagnet", text)]
+    text
 }
