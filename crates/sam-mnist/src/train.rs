@@ -781,11 +781,7 @@ pub fn load_replay(dir: &std::path::Path, train_size: usize) -> Result<Replay> {
     }
     let orders: Vec<Vec<usize>> = idx.chunks(train_size).map(|c| c.to_vec()).collect();
     for (e, o) in orders.iter().enumerate() {
-        let mut seen = vec![false; train_size];
-        if !o
-            .iter()
-            .all(|&i| i < train_size && !std::mem::replace(&mut seen[i], true))
-        {
+        if !is_permutation(o, train_size) {
             return Err(bad(
                 &ppath,
                 format!("epoch {} is not a permutation of 0..{train_size}", e + 1),
@@ -894,6 +890,14 @@ impl Mark {
     }
 }
 
+/// Whether `p` is a permutation of 0..n.
+fn is_permutation(p: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    p.len() == n
+        && p.iter()
+            .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
+}
+
 /// Checks a run's inputs beyond its (already checked) hyperparameters: the sample set is large enough, the
 /// initial parameters have the protocol's shape, a given batch order is a list of permutations.
 pub(crate) fn check_run(
@@ -917,13 +921,7 @@ pub(crate) fn check_run(
         )));
     }
     if let Some(o) = orders {
-        let ok = o.len() >= cfg.epochs
-            && o.iter().all(|p| {
-                let mut seen = vec![false; cfg.train_size];
-                p.len() == cfg.train_size
-                    && p.iter()
-                        .all(|&i| i < cfg.train_size && !std::mem::replace(&mut seen[i], true))
-            });
+        let ok = o.len() >= cfg.epochs && o.iter().all(|p| is_permutation(p, cfg.train_size));
         if !ok {
             return Err(MnistError::Shape(format!(
                 "batch order: need {} permutations of 0..{}",

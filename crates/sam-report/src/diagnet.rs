@@ -2,7 +2,7 @@
 //! come from [`sam_experiments::diagnet::Verdicts`]; this module only words them.
 
 use crate::{num, table, Section};
-use sam_experiments::diagnet::{DiagMethod, Results, Truth, Verdicts};
+use sam_experiments::diagnet::{DiagMethod, Results, SummaryRow, Truth, Verdicts};
 
 /// The report file.
 pub const REPORT: &str = "06-m-sharpness.md";
@@ -12,6 +12,15 @@ pub const REPORT: &str = "06-m-sharpness.md";
 pub fn sections(r: &Results) -> Vec<Section> {
     let text: Vec<String> = r.verdicts.iter().map(|v| block(r, v)).collect();
     vec![("diagnet", text.join("\n"))]
+}
+
+/// ρ of a row ("—" for GD, which has none).
+fn rho_cell(s: &SummaryRow) -> String {
+    if s.method == DiagMethod::Gd {
+        "—".into()
+    } else {
+        num(s.rho, 3)
+    }
 }
 
 /// One ground truth's part.
@@ -26,34 +35,16 @@ fn block(r: &Results, v: &Verdicts) -> String {
         .iter()
         .filter(|s| s.truth == v.truth)
         .map(|s| {
+            // a setting where every seed diverged has no means
+            let cell = |v: String| if s.finished == 0 { "—".into() } else { v };
             vec![
                 s.method.name().to_string(),
-                if s.method == DiagMethod::Gd {
-                    "—".into()
-                } else {
-                    num(s.rho, 3)
-                },
+                rho_cell(s),
                 format!("{} of {}", s.finished, s.finished + s.diverged),
-                if s.finished == 0 {
-                    "—".into()
-                } else {
-                    pm(s.train_loss_mean, s.train_loss_std)
-                },
-                if s.finished == 0 {
-                    "—".into()
-                } else {
-                    num(s.val_loss_mean, 3)
-                },
-                if s.finished == 0 {
-                    "—".into()
-                } else {
-                    pm(s.test_loss_mean, s.test_loss_std)
-                },
-                if s.finished == 0 {
-                    "—".into()
-                } else {
-                    num(s.beta_l1_mean, 4)
-                },
+                cell(pm(s.train_loss_mean, s.train_loss_std)),
+                cell(num(s.val_loss_mean, 3)),
+                cell(pm(s.test_loss_mean, s.test_loss_std)),
+                cell(num(s.beta_l1_mean, 4)),
             ]
         })
         .collect();
@@ -75,11 +66,7 @@ fn block(r: &Results, v: &Verdicts) -> String {
         .map(|s| {
             vec![
                 s.method.name().to_string(),
-                if s.method == DiagMethod::Gd {
-                    "—".into()
-                } else {
-                    num(s.rho, 3)
-                },
+                rho_cell(s),
                 pm(s.test_loss_mean, s.test_loss_std),
                 pm(s.train_loss_mean, s.train_loss_std),
                 num(s.beta_l1_mean, 4),
