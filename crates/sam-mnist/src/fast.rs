@@ -38,7 +38,7 @@ fn argmax(z: &[f32]) -> usize {
 
 /// Scratch buffers and the gradient of one training run (single-threaded).
 pub(crate) struct Engine {
-    pub simd: bool,
+    pub isa: kernels::Isa,
     sizes: Vec<usize>,
     offs: Vec<(usize, usize)>,
     cap: usize,
@@ -80,7 +80,7 @@ impl Engine {
     pub fn new(sizes: &[usize], cap: usize) -> Self {
         let nl = sizes.len() - 1;
         Engine {
-            simd: kernels::simd_available(),
+            isa: kernels::isa(),
             sizes: sizes.to_vec(),
             offs: layer_offsets(sizes),
             cap,
@@ -120,7 +120,7 @@ impl Engine {
             let (w, b) = (&p[w0..b0], &p[b0..b0 + s[1]]);
             let (ptr, idx, val) = (&csr.ptr, &csr.idx, &csr.val);
             kernels::spmm(
-                self.simd,
+                self.isa,
                 rows,
                 ptr,
                 idx,
@@ -133,7 +133,7 @@ impl Engine {
             );
         } else {
             kernels::spmm_grouped(
-                self.simd,
+                self.isa,
                 rows,
                 &csr.ptr,
                 &csr.idx,
@@ -157,7 +157,7 @@ impl Engine {
                     cs: 1,
                 };
                 kernels::gemm(
-                    self.simd,
+                    self.isa,
                     m,
                     s[l + 1],
                     s[l],
@@ -171,7 +171,7 @@ impl Engine {
                 );
             }
             if l + 1 < nl {
-                kernels::relu(self.simd, &mut self.acts[l][..m * s[l + 1]]);
+                kernels::relu(self.isa, &mut self.acts[l][..m * s[l + 1]]);
             }
         }
     }
@@ -249,7 +249,7 @@ impl Engine {
             let (n_in, n_out) = (s[l], s[l + 1]);
             let (lo, hi) = self.deltas.split_at_mut(l);
             kernels::backprop_input(
-                self.simd,
+                self.isa,
                 m,
                 n_in,
                 n_out,
@@ -269,7 +269,7 @@ impl Engine {
             };
             let d = &self.deltas[l];
             kernels::gemm(
-                self.simd, n_in, n_out, m, a, d, n_out, None, target, n_out, sgd,
+                self.isa, n_in, n_out, m, a, d, n_out, None, target, n_out, sgd,
             );
             let gb = &mut grad[bo..bo + n_out];
             colsum(&self.deltas[l][..m * n_out], n_out, gb);
@@ -305,7 +305,7 @@ impl Engine {
             Pass::Sgd(p, _) => &mut p[w0..b0],
             Pass::Gradient(_) => &mut grad[w0..b0],
         };
-        kernels::gemm_rows(self.simd, n1, m, xt, d0, n1, target, n1, &self.active, sgd);
+        kernels::gemm_rows(self.isa, n1, m, xt, d0, n1, target, n1, &self.active, sgd);
         let gb = &mut grad[b0..b0 + n1];
         colsum(&self.deltas[0][..m * n1], n1, gb);
         if let Pass::Sgd(p, lr) = &mut pass {
@@ -331,12 +331,12 @@ fn eval_range(
     samples: &Samples,
     lo: usize,
     hi: usize,
-    simd: bool,
+    isa: kernels::Isa,
 ) -> Vec<(f64, usize)> {
     let _ftz = kernels::FlushDenormals::new();
     let sizes = params.sizes();
     let mut eng = Engine::new(sizes, EVAL_BLOCK);
-    eng.simd = simd;
+    eng.isa = isa;
     let nl = sizes.len() - 1;
     let nc = sizes[nl];
     let mut out = Vec::new();
@@ -371,19 +371,19 @@ pub(crate) fn evaluate(params: &Params, samples: &Samples, threads: usize) -> (f
     if n == 0 {
         return (f64::NAN, f64::NAN);
     }
-    let simd = kernels::simd_available();
+    let isa = kernels::isa();
     let nblocks = n.div_ceil(EVAL_BLOCK);
     let threads = threads.clamp(1, nblocks);
     let per = nblocks.div_ceil(threads);
     let parts: Vec<Vec<(f64, usize)>> = if threads == 1 {
-        vec![eval_range(params, samples, 0, n, simd)]
+        vec![eval_range(params, samples, 0, n, isa)]
     } else {
         std::thread::scope(|sc| {
             let hs: Vec<_> = (0..threads)
                 .map(|t| {
                     let lo = (t * per * EVAL_BLOCK).min(n);
                     let hi = ((t + 1) * per * EVAL_BLOCK).min(n);
-                    sc.spawn(move || eval_range(params, samples, lo, hi, simd))
+                    sc.spawn(move || eval_range(params, samples, lo, hi, isa))
                 })
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()

@@ -5,12 +5,14 @@
 //! bit-identical steps. Regenerate (only when a change of results is intended and explained)
 //! with `SAM_WRITE_FIXTURE=1 cargo test -p sam-mnist --test optimizer_fixture`.
 //!
-//! The checksums are kept per kernel path ("avx512" when the AVX-512 kernels run, else
-//! "portable"): the AVX-512 GEMMs accumulate with fused multiply-adds, the portable ones with a
-//! multiply and an add, so the two paths round differently and every optimizer's bits differ
-//! between them (measured 2026-12-02 on a 2-core AMD EPYC without AVX-512: the 300-step training
-//! losses move by 4e-10 to 3e-6 relative). Within a path, runs are bit-identical whatever the
-//! thread count. A missing path's set is written only with `SAM_WRITE_FIXTURE=1`.
+//! The checksums are kept per kind of arithmetic: "fma" for the SIMD kernels (AVX-512 and AVX2,
+//! which do the same fused multiply-adds in the same order: the set was written on an AVX-512
+//! machine, and an AVX2 machine must reproduce it bit for bit, which is the test that the AVX2
+//! kernels emulate AVX-512's exactly), "portable" for the scalar kernels, which multiply and
+//! add, so they round differently and every optimizer's bits differ (measured 2026-12-02 on a
+//! 2-core AMD EPYC without AVX-512: the 300-step training losses move by 4e-10 to 3e-6
+//! relative). Within a path, runs are bit-identical whatever the thread count. A missing set is
+//! written only with `SAM_WRITE_FIXTURE=1`.
 
 mod common;
 use common::real;
@@ -68,11 +70,8 @@ fn mnist_steps_match_the_committed_parameter_checksums() {
         );
     }
     let got = serde_json::Value::Object(got.into_iter().collect());
-    let path = if sam_mnist::kernels::simd_available() {
-        "avx512"
-    } else {
-        "portable"
-    };
+    let isa = sam_mnist::kernels::isa();
+    let path = if isa.fused() { "fma" } else { "portable" };
     let mut all: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
     if std::env::var_os("SAM_WRITE_FIXTURE").is_some() {
@@ -85,16 +84,14 @@ fn mnist_steps_match_the_committed_parameter_checksums() {
     });
     for (name, w) in want.as_object().unwrap() {
         assert_eq!(
-            &got[name], w,
-            "{name} ({path} kernels): parameters after 300 steps differ from the fixture"
+            &got[name],
+            w,
+            "{name} ({} kernels): parameters after 300 steps differ from the {path} fixture",
+            isa.name()
         );
     }
     // the two paths differ by rounding only: the same evaluations and training losses to 1e-5
-    let other = all.get(if path == "avx512" {
-        "portable"
-    } else {
-        "avx512"
-    });
+    let other = all.get(if path == "fma" { "portable" } else { "fma" });
     for (name, o) in other.and_then(|o| o.as_object()).into_iter().flatten() {
         let (a, b) = (got[name]["train_loss"].as_f64(), o["train_loss"].as_f64());
         let (a, b) = (a.unwrap(), b.unwrap());

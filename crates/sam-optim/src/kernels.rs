@@ -1,34 +1,83 @@
 //! The elementwise kernels every update rule is made of, generic over [`Float`]. Each is
-//! compiled twice: portable, and with AVX-512 enabled so that LLVM vectorizes it with 512-bit
-//! registers (chosen at run time). Both do the same IEEE operations in the same order (Rust does
-//! not contract `a * b + c` into an FMA), so results are identical whichever runs; a test checks
-//! it.
+//! compiled three times: portable, and with AVX-512 or AVX2 enabled so that LLVM vectorizes it
+//! with 512- or 256-bit registers (chosen at run time, [`isa`]). All three do the same IEEE
+//! operations in the same order (Rust does not contract `a * b + c` into an FMA), so results
+//! are identical whichever runs; a test checks it.
 
 use crate::Float;
 
-/// Whether the AVX-512 versions are used: the CPU has AVX-512F and neither `SAM_NO_SIMD` nor
-/// `SAM_MNIST_NO_SIMD` is set. Decided once per process.
+/// Which compiled version of the hot kernels runs on this machine. The AVX-512 and AVX2 versions
+/// of a kernel do the same IEEE operations on every element in the same order (the MNIST GEMMs'
+/// fused multiply-adds included), so they give bit-identical results; the portable version has
+/// no FMA (a multiply and an add), so where FMAs are used its results differ by rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isa {
+    /// AVX-512F (512-bit registers, mask registers).
+    Avx512,
+    /// AVX2 with FMA (256-bit registers).
+    Avx2,
+    /// Plain Rust: SSE2 on x86-64, whatever the target offers elsewhere; no FMA.
+    Portable,
+}
+
+impl Isa {
+    /// `avx512`, `avx2` or `portable` (as recorded in result files).
+    ///
+    /// ```
+    /// assert_eq!(sam_optim::kernels::Isa::Avx2.name(), "avx2");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
+    }
+
+    /// Whether the MNIST GEMMs use fused multiply-adds on this path (AVX-512 and AVX2 do, with
+    /// identical results; the portable path does not).
+    ///
+    /// ```
+    /// assert!(sam_optim::kernels::Isa::Avx2.fused() && !sam_optim::kernels::Isa::Portable.fused());
+    /// ```
+    pub fn fused(self) -> bool {
+        self != Isa::Portable
+    }
+}
+
+/// The kernel path of this process, decided once: AVX-512F if the CPU has it, else AVX2 + FMA if
+/// it has both, else portable. `SAM_NO_SIMD` (or `SAM_MNIST_NO_SIMD`) set forces the portable
+/// path; `SAM_NO_AVX512` set skips AVX-512 (to compare the two SIMD paths on one machine).
 ///
 /// ```
-/// assert_eq!(sam_optim::kernels::simd_available(), sam_optim::kernels::simd_available());
+/// assert_eq!(sam_optim::kernels::isa(), sam_optim::kernels::isa());
 /// ```
-pub fn simd_available() -> bool {
+pub fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
-        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        static ON: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
         *ON.get_or_init(|| {
-            std::env::var_os("SAM_NO_SIMD").is_none()
-                && std::env::var_os("SAM_MNIST_NO_SIMD").is_none()
-                && is_x86_feature_detected!("avx512f")
+            let var = |k: &str| std::env::var_os(k).is_some();
+            if var("SAM_NO_SIMD") || var("SAM_MNIST_NO_SIMD") {
+                Isa::Portable
+            } else if !var("SAM_NO_AVX512") && is_x86_feature_detected!("avx512f") {
+                Isa::Avx512
+            } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                Isa::Avx2
+            } else {
+                Isa::Portable
+            }
         })
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        false
+        Isa::Portable
     }
 }
 
-/// Defines a generic elementwise kernel with a portable and an AVX-512 body.
+/// Defines a generic elementwise kernel with a portable body, compiled also with AVX-512 and with
+/// AVX2 enabled (LLVM vectorizes each with that width; the operations are the same).
 macro_rules! elementwise {
     ($(#[$m:meta])* $name:ident ($($arg:ident : $ty:ty),*) $body:block) => {
         $(#[$m])*
@@ -39,10 +88,15 @@ macro_rules! elementwise {
             #[target_feature(enable = "avx512f")]
             unsafe fn wide<T: Float>($($arg: $ty),*) { body($($arg),*) }
             #[cfg(target_arch = "x86_64")]
-            if simd_available() {
-                // SAFETY: AVX-512F was detected at run time (simd_available).
-                unsafe { wide($($arg),*) };
-                return;
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn half<T: Float>($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            match isa() {
+                // SAFETY: AVX-512F was detected at run time (isa).
+                Isa::Avx512 => return unsafe { wide($($arg),*) },
+                // SAFETY: AVX2 and FMA were detected at run time (isa).
+                Isa::Avx2 => return unsafe { half($($arg),*) },
+                Isa::Portable => {}
             }
             body($($arg),*)
         }
@@ -140,7 +194,8 @@ elementwise! {
 mod tests {
     use super::*;
 
-    /// The AVX-512 and portable bodies give bit-identical results (no FMA contraction).
+    /// Whichever body runs (AVX-512, AVX2 or portable), results are the plain loops' bit for bit
+    /// (no FMA contraction).
     #[test]
     fn wide_and_portable_kernels_agree_bit_for_bit() {
         let n = 1000;

@@ -15,7 +15,7 @@
 //! and observers (trace rows, progress, per-epoch evaluation).
 //!
 //! ## The kernel seam
-//! Every update is made of the elementwise kernels in [`kernels`] (AVX-512 and portable, the
+//! Every update is made of the elementwise kernels in [`kernels`] (AVX-512, AVX2 and portable, the
 //! same IEEE operations) and the norm of [`Float`]; gradients carry their support ([`Grad`]),
 //! so a sparse engine's steps touch only the rows it changed; an oracle may fuse the SGD step
 //! into its gradient ([`GradientOracle::fused_sgd_step`]). The MNIST engine (sam-mnist) plugs in

@@ -462,12 +462,7 @@ impl Verdicts {
             .fold(1.0, f64::max);
         let drift_needs_flip = drifting.iter().all(|p| p.jumps_at_flips > 0);
         Verdicts {
-            kernel_path: if sam_mnist::kernels::simd_available() {
-                "avx512"
-            } else {
-                "portable"
-            }
-            .into(),
+            kernel_path: sam_mnist::kernels::isa().name().into(),
             jump_factor: cfg.jump_factor,
             drift_factor: cfg.drift_factor,
             jumps,

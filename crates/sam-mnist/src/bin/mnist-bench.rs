@@ -295,7 +295,7 @@ fn main() -> Result<()> {
 
     let out = json!({
         "data_source": {"kind": src.kind(), "path": src.path().display().to_string()},
-        "simd_avx512": sam_mnist::kernels::simd_available(),
+        "kernel_path": sam_mnist::kernels::isa().name(),
         "loadavg_start": load0.trim(),
         "loadavg_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
         "zero_pixel_fraction": nz_frac,
