@@ -662,6 +662,35 @@ pub fn train_with(
     )
 }
 
+/// [`train_with`]'s steps without its evaluation: `observe(epoch, grad_evals, params)` is called
+/// at epoch 0 and after every epoch and measures what it needs (experiments that select on a
+/// validation set need not evaluate the test set every epoch). Returns the final parameters,
+/// bit-identical to [`train_with`]'s.
+///
+/// ```
+/// use sam_mnist::{data::Mnist, train::*};
+/// let imgs: Vec<u8> = (0..4 * 784).map(|i| (i % 200) as u8).collect();
+/// let m = Mnist::from_parts(imgs.clone(), vec![0, 1, 2, 3], imgs, vec![0, 1, 2, 3]).unwrap();
+/// let sets = SampleSets::new(&m, 4).unwrap();
+/// let cfg = TrainConfig::new(Optimizer::Sgd, 0.01, 2, 0, 2, 4, None).unwrap();
+/// let mut seen = Vec::new();
+/// let p = train_observed(&cfg, &sets, |e, g, _| { seen.push((e, g)); Ok(()) }).unwrap();
+/// assert_eq!(seen, vec![(0, 0), (1, 2), (2, 4)]);
+/// assert_eq!(p, train_with(&cfg, &sets, 1, |_| {}).unwrap().params);
+/// ```
+pub fn train_observed(
+    cfg: &Checked<TrainConfig>,
+    sets: &SampleSets,
+    mut observe: impl FnMut(usize, usize, &Params) -> Result<()>,
+) -> Result<Params> {
+    let mut params = Params::init(&SIZES, cfg.seed);
+    check_run(cfg, sets, &params, None)?;
+    train_loop(cfg, sets, &mut params, None, |mark, p| {
+        observe(mark.epoch, mark.grad_evals, p)
+    })?;
+    Ok(params)
+}
+
 /// Like [`train_with`] but from given initial parameters and, optionally, a given batch order
 /// (`orders[e]` is the permutation of the training indices for epoch `e + 1`, cut into
 /// consecutive batches); used to replay another implementation's run step for step.

@@ -162,3 +162,122 @@ fn block(r: &Results, v: &Verdicts) -> String {
     );
     text
 }
+
+/// The `mnist-msharp` section: the picks per (batch, m), the seed-paired comparison of the
+/// smallest m with m = batch, Kendall τ of m-sharpness with the gap, and the variance question.
+/// The verdicts come from [`sam_experiments::mnist::msharp::Verdicts`].
+pub fn msharp_sections(r: &sam_experiments::mnist::msharp::Results) -> Vec<Section> {
+    let pm = |m: f64, s: f64| format!("{} ± {}", num(m, 3), num(s, 2));
+    let tau = |t: Option<f64>| t.map_or("undefined".to_string(), |t| num(t, 2));
+    let rows: Vec<Vec<String>> = r
+        .summary
+        .iter()
+        .map(|s| {
+            let grid: Vec<String> = r
+                .runs
+                .iter()
+                // the grid: the first seed's runs (the seed that selects ρ)
+                .filter(|x| x.batch_size == s.batch_size && x.m == s.m && x.seed == r.runs[0].seed)
+                .map(|x| {
+                    if x.diverged {
+                        format!("{}: diverged", num(x.rho, 2))
+                    } else {
+                        format!("{}: {}", num(x.rho, 2), num(x.val_loss, 3))
+                    }
+                })
+                .collect();
+            vec![
+                s.batch_size.to_string(),
+                s.m.to_string(),
+                grid.join(", "),
+                num(s.rho, 2),
+                pm(s.test_loss_mean, s.test_loss_std),
+                pm(100.0 * s.test_acc_mean, 100.0 * s.test_acc_std),
+                pm(s.gap_mean, s.gap_std),
+                num(s.m_sharpness_mean, 3),
+                format!("{} ({} runs)", tau(s.tau_msharp_gap), s.tau_runs),
+            ]
+        })
+        .collect();
+    let v = &r.verdicts;
+    let mut text = String::from("### Picks and finals (5 seeds at each pick)\n\n");
+    text += &table(
+        &[
+            "batch",
+            "m",
+            "validation loss per ρ (seed 0)",
+            "picked ρ",
+            "test loss",
+            "test acc. (%)",
+            "gap",
+            "m-sharpness",
+            "τ(m-sharpness, gap)",
+        ],
+        &rows,
+    );
+    text += "\n### Verdicts\n\n";
+    for c in &v.smaller_m {
+        text += &format!(
+            "- Batch {}: m = {} against m = {} (plain SAM), seed by seed: test loss **{}** \
+             (difference {} ± {} s.e., lower on {} of {} seeds; accuracy difference {} points).\n",
+            c.batch_size,
+            c.m,
+            c.batch_size,
+            c.verdict,
+            num(c.mean_diff, 3),
+            num(c.diff_se, 2),
+            c.wins,
+            c.seeds,
+            num(100.0 * c.acc_diff, 2),
+        );
+    }
+    for (b, rises) in &v.tau_rises_as_m_falls {
+        text += &format!(
+            "- Batch {b}: τ(m-sharpness, gap) at the smallest m {} τ at m = batch.\n",
+            if *rises { "exceeds" } else { "does not exceed" }
+        );
+    }
+    text += &format!(
+        "- Per-batch κ: its mean is at least the full-batch κ for {} of {} networks.\n",
+        v.batch_mean_above_full, v.variance_networks
+    );
+    for (b, t) in &v.tau_variance_gap {
+        text += &format!(
+            "- Batch {b}: τ(variance of per-batch κ, gap) over the networks at the picks: {}.\n",
+            tau(*t)
+        );
+    }
+    text += "\n### The variance question (networks at the picks)\n\n";
+    let vrows: Vec<Vec<String>> = r
+        .variance
+        .iter()
+        .map(|x| {
+            vec![
+                x.batch_size.to_string(),
+                x.m.to_string(),
+                x.seed.to_string(),
+                x.batches.to_string(),
+                num(x.kappa_batch_mean, 3),
+                num(x.kappa_batch_var, 3),
+                num(x.kappa_full, 3),
+                num(x.gaussian_sharpness, 3),
+                num(x.gap, 3),
+            ]
+        })
+        .collect();
+    text += &table(
+        &[
+            "batch",
+            "m",
+            "seed",
+            "batches",
+            "mean κ(L_B)",
+            "var κ(L_B)",
+            "κ(L) full batch",
+            "Gaussian-average sharpness",
+            "gap",
+        ],
+        &vrows,
+    );
+    vec![("mnist-msharp", text)]
+}

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub mod drift;
+pub mod msharp;
 pub mod selection;
 use selection::{
     convergence, matched_gap, picks, stopped_row, summarize_stopped, ConvergenceRow, GapRatioRow,
@@ -415,7 +416,7 @@ fn train_err_of(theta: &[f32], samples: &sam_mnist::model::Samples) -> Result<f6
 }
 
 /// Deterministic standard normal draws (Box–Muller on a SplitMix64 stream) for the posterior.
-struct Normal(u64);
+pub(crate) struct Normal(pub(crate) u64);
 impl Normal {
     fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -427,7 +428,7 @@ impl Normal {
     fn uniform(&mut self) -> f64 {
         ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
-    fn sample(&mut self) -> f64 {
+    pub(crate) fn sample(&mut self) -> f64 {
         let (u, v) = (self.uniform(), self.uniform());
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }

@@ -1,0 +1,754 @@
+//! m-sharpness on the MNIST protocol (issue 14; review §2.3 and §3.4; SAM paper §4.1; meant for
+//! report `06-m-sharpness.md`, section `mnist-msharp`).
+//!
+//! **Not yet in the `figures` registry**: its full config ran for over 11 minutes on a 2-core
+//! AVX2 machine without finishing (half of the CPU time in the kernel: every [`kappa`]
+//! evaluation allocates a fresh engine and 2 MB gradient), over the issue's budget; the quick
+//! config runs in 4 s. To do: a reused engine for the κ ascents and SAM's low-rank step
+//! (issue 13) for m = 1, then register it and fill the report from its results.
+//!
+//! SAM with one perturbation per chunk of m samples of each batch ([`TrainConfig::m_sharpness`])
+//! at m ∈ {1, 2, 5, 10} with batch 10 and m ∈ {1, 10, 100} with batch 100, ρ chosen per m on a
+//! validation set (training images after the first 1000, never trained on), then 5 seeds at the
+//! pick. For every run: final test loss, accuracy and gap, and its final m-sharpness, the mean
+//! over chunks of m training samples of a lower bound on κ_ρ(L_chunk) (projected ascent from
+//! SAM's ê, [`sam_sharpness::projected_ascent_lower_bound`], at a fixed measuring radius so runs
+//! compare); Kendall's τ between m-sharpness and gap per m. For the networks at the picks, the
+//! variance question of §3.4: κ_ρ of ≥ 200 random batches of the run's batch size, their mean
+//! and variance, against κ_ρ of the full training loss and the Gaussian-average sharpness
+//! E L(w + ε) − L(w), ε ~ N(0, σ²I) with σ = ρ/√d (so that E‖ε‖² = ρ²).
+//!
+//! Batch 100 keeps the protocol's 75 epochs, so it takes 10× fewer steps; its learning rate is
+//! 10× larger (0.1, the linear scaling rule: the same step per sample), a documented choice,
+//! not a tuned one. The review's m = batch runs are plain SAM (`m_sharpness: None`; the claim
+//! test `m_equal_to_batch_is_sam_bit_for_bit` shows the two are the same).
+
+use super::Normal;
+use crate::{ExperimentError, Result};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use sam_mnist::data::{load, LoadOptions};
+use sam_mnist::model::{Params, Samples};
+use sam_mnist::train::{
+    batch_loss_grad, evaluate, train_observed, Optimizer, SampleSets, TrainConfig,
+};
+use sam_mnist::MnistError;
+use sam_params::ParamGuard;
+use sam_results::{kendall_tau_b, mean_std};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The experiment's folder name under `results/` (and its `--only` name).
+pub const NAME: &str = "mnist-msharp";
+
+/// One (batch size, m) setting with its learning rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Samples per perturbation (m = batch size: plain SAM).
+    pub m: usize,
+    /// Learning rate.
+    pub lr: f64,
+}
+
+/// Settings of the study.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// The (batch, m) settings.
+    pub settings: Vec<Setting>,
+    /// ρ grid searched per setting (on the first seed, by final validation loss).
+    pub rhos: Vec<f64>,
+    /// Seeds: the first selects ρ, all are run at the pick.
+    pub seeds: Vec<u64>,
+    /// Epochs of every run.
+    pub epochs: usize,
+    /// Training images (the first ones).
+    pub train_size: usize,
+    /// Validation images (the next ones).
+    pub val_size: usize,
+    /// The radius at which every sharpness is measured.
+    pub kappa_rho: f64,
+    /// Projected-ascent steps of each κ lower bound.
+    pub ascent_steps: usize,
+    /// Chunks of m training samples measured per run for its m-sharpness (a fixed seeded
+    /// partition; all chunks when there are fewer).
+    pub chunks: usize,
+    /// Random batches (of the run's batch size) of the variance question.
+    pub variance_batches: usize,
+    /// Draws of the Gaussian-average sharpness.
+    pub gaussian_samples: usize,
+}
+
+impl Config {
+    /// The issue's grid: batch 10 with m ∈ {1, 2, 5, 10} (lr 0.01, the review's), batch 100
+    /// with m ∈ {1, 10, 100} (lr 0.1); ρ ∈ {0.05, 0.2, 0.5} (the review's 0.2 and a factor
+    /// 2.5–4 either side; a wider grid does not fit the budget at m = 1 until SAM's low-rank
+    /// step lands), 5 seeds, 75 epochs, measured at ρ = 0.05.
+    pub fn full() -> Self {
+        let s = |batch_size, m, lr| Setting { batch_size, m, lr };
+        Self {
+            settings: vec![
+                s(10, 1, 0.01),
+                s(10, 2, 0.01),
+                s(10, 5, 0.01),
+                s(10, 10, 0.01),
+                s(100, 1, 0.1),
+                s(100, 10, 0.1),
+                s(100, 100, 0.1),
+            ],
+            rhos: vec![0.05, 0.2, 0.5],
+            seeds: (0..5).collect(),
+            epochs: 75,
+            train_size: 1000,
+            val_size: 5000,
+            kappa_rho: 0.05,
+            ascent_steps: 5,
+            chunks: 100,
+            variance_batches: 200,
+            gaussian_samples: 20,
+        }
+    }
+
+    /// A few one-epoch runs on 200 images for `--quick`.
+    pub fn quick() -> Self {
+        let s = |batch_size, m, lr| Setting { batch_size, m, lr };
+        Self {
+            settings: vec![s(10, 2, 0.01), s(10, 10, 0.01), s(100, 10, 0.1)],
+            rhos: vec![0.05, 0.2],
+            seeds: vec![0, 1],
+            epochs: 1,
+            train_size: 200,
+            val_size: 200,
+            chunks: 4,
+            variance_batches: 4,
+            gaussian_samples: 2,
+            ascent_steps: 2,
+            ..Self::full()
+        }
+    }
+
+    fn train_config(&self, s: &Setting, rho: f64, seed: u64) -> TrainConfig {
+        TrainConfig {
+            lr: s.lr,
+            epochs: self.epochs,
+            batch_size: s.batch_size,
+            train_size: self.train_size,
+            m_sharpness: (s.m < s.batch_size).then_some(s.m),
+            val_size: self.val_size,
+            ..TrainConfig::paper(Optimizer::Sam { rho }, seed)
+        }
+    }
+}
+
+/// One run's final state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    /// Batch size.
+    pub batch_size: usize,
+    /// m.
+    pub m: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// SAM's training radius.
+    pub rho: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Whether the run is at its setting's pick (the seeds' runs; the first seed's is also in
+    /// the grid).
+    pub at_pick: bool,
+    /// The run diverged (a non-finite loss); its metrics are 0 and it is never picked.
+    pub diverged: bool,
+    /// Final training loss (mean over the training images).
+    pub train_loss: f64,
+    /// Final validation loss.
+    pub val_loss: f64,
+    /// Final test loss.
+    pub test_loss: f64,
+    /// Final test accuracy.
+    pub test_acc: f64,
+    /// test_loss − train_loss.
+    pub gap: f64,
+    /// Mean over the measured chunks of m training samples of the κ lower bound at
+    /// `kappa_rho`: the run's m-sharpness.
+    pub m_sharpness: f64,
+    /// Chunks measured.
+    pub chunks: usize,
+    /// Training seconds (wall).
+    pub wall_s: f64,
+}
+
+/// The variance question for one network at a pick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarianceRow {
+    /// Batch size (also the size of the measured batches).
+    pub batch_size: usize,
+    /// m.
+    pub m: usize,
+    /// ρ the network was trained with.
+    pub rho: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Random batches measured.
+    pub batches: usize,
+    /// Mean of their κ lower bounds.
+    pub kappa_batch_mean: f64,
+    /// Their variance (n − 1).
+    pub kappa_batch_var: f64,
+    /// κ lower bound of the full training loss.
+    pub kappa_full: f64,
+    /// E L(w + ε) − L(w) over the training set, ε ~ N(0, (ρ²/d) I).
+    pub gaussian_sharpness: f64,
+    /// The run's gap.
+    pub gap: f64,
+}
+
+/// One setting at its pick, over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Batch size.
+    pub batch_size: usize,
+    /// m.
+    pub m: usize,
+    /// The picked ρ (lowest final validation loss on the first seed).
+    pub rho: f64,
+    /// Seeds.
+    pub runs: usize,
+    /// Mean test loss.
+    pub test_loss_mean: f64,
+    /// Its std.
+    pub test_loss_std: f64,
+    /// Mean test accuracy.
+    pub test_acc_mean: f64,
+    /// Its std.
+    pub test_acc_std: f64,
+    /// Mean gap.
+    pub gap_mean: f64,
+    /// Its std.
+    pub gap_std: f64,
+    /// Mean m-sharpness.
+    pub m_sharpness_mean: f64,
+    /// Kendall τ-b of (m-sharpness, gap) over every non-diverged run of the setting (grid and
+    /// seeds); absent when undefined.
+    pub tau_msharp_gap: Option<f64>,
+    /// Runs in that τ.
+    pub tau_runs: usize,
+}
+
+/// The verdicts, computed here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdicts {
+    /// Per batch size: the smallest m against m = batch, seed by seed at the picks (seeds
+    /// paired: same initial weights and batch order).
+    pub smaller_m: Vec<MComparison>,
+    /// "m-sharpness predicts the gap better as m falls": per batch size, τ at the smallest m
+    /// exceeds τ at m = batch.
+    pub tau_rises_as_m_falls: Vec<(usize, bool)>,
+    /// Networks where the mean per-batch κ is at least the full-batch κ (a max of a mean is at
+    /// most the mean of the maxes, for exact maxima; these are lower bounds).
+    pub batch_mean_above_full: usize,
+    /// Networks measured.
+    pub variance_networks: usize,
+    /// Per batch size: Kendall τ of (per-batch κ variance, gap) over the networks at the
+    /// picks: whether a smaller variance goes with a smaller gap.
+    pub tau_variance_gap: Vec<(usize, Option<f64>)>,
+}
+
+/// The smallest m against m = batch at one batch size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MComparison {
+    /// Batch size.
+    pub batch_size: usize,
+    /// The smallest m.
+    pub m: usize,
+    /// Seeds where its test loss is below m = batch's.
+    pub wins: usize,
+    /// Seeds compared.
+    pub seeds: usize,
+    /// Mean over seeds of the test-loss difference (small m − m = batch).
+    pub mean_diff: f64,
+    /// Its standard error.
+    pub diff_se: f64,
+    /// Mean test-accuracy difference (small m − m = batch).
+    pub acc_diff: f64,
+    /// "lower", "higher" (by more than 2 standard errors) or "no clear difference".
+    pub verdict: String,
+}
+
+/// Everything the study writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// Every run.
+    pub runs: Vec<RunRow>,
+    /// The variance question, per network at a pick.
+    pub variance: Vec<VarianceRow>,
+    /// Per setting at its pick.
+    pub summary: Vec<SummaryRow>,
+    /// The verdicts.
+    pub verdicts: Verdicts,
+    /// Metadata (config, versions).
+    pub meta: sam_results::Meta,
+}
+
+/// The κ lower bound of the mean loss over `rows` at `params`, with the training engine's f32
+/// gradients ([`batch_loss_grad`]).
+///
+/// ```
+/// use sam_mnist::model::{Params, Samples};
+/// let p = Params::init(&SIZES, 0);
+/// let s = Samples::new(vec![0.5; 2 * 784], vec![3, 7], 784).unwrap();
+/// let k = sam_experiments::mnist::msharp::kappa(&p, &s, &[0, 1], 0.05, 3).unwrap();
+/// assert!(k >= 0.0);
+/// ```
+pub fn kappa(
+    params: &Params,
+    samples: &Samples,
+    rows: &[usize],
+    rho: f64,
+    steps: usize,
+) -> Result<f64> {
+    let sizes = params.sizes().to_vec();
+    let mut vg = |x: &[f64], g: &mut [f64]| -> f64 {
+        match Params::from_flat(&sizes, x.iter().map(|v| *v as f32).collect()) {
+            Ok(p) => {
+                let (l, gr) = batch_loss_grad(&p, samples, rows);
+                g.iter_mut().zip(gr).for_each(|(a, b)| *a = b as f64);
+                l as f64
+            }
+            Err(_) => f64::NAN,
+        }
+    };
+    Ok(sam_sharpness::projected_ascent_lower_bound(&mut vg, &params.to_f64(), rho, steps)?.value)
+}
+
+/// E L(w + ε) − L(w) over `samples`, ε ~ N(0, (ρ²/d) I), from `draws` draws (seeded).
+fn gaussian_sharpness(
+    params: &Params,
+    samples: &Samples,
+    rho: f64,
+    draws: usize,
+    seed: u64,
+) -> Result<f64> {
+    let base = evaluate(params, samples, 1).0;
+    let sigma = rho / (params.flat().len() as f64).sqrt();
+    let mut rng = Normal(0x6A55_u64 ^ seed);
+    let mut sum = 0.0;
+    for _ in 0..draws {
+        let noisy: Vec<f32> = params
+            .flat()
+            .iter()
+            .map(|w| (*w as f64 + sigma * rng.sample()) as f32)
+            .collect();
+        sum += evaluate(&Params::from_flat(params.sizes(), noisy)?, samples, 1).0;
+    }
+    Ok(sum / draws.max(1) as f64 - base)
+}
+
+/// A seeded partition of `0..n` into chunks of `m` (the last incomplete one dropped), first
+/// `take` chunks.
+fn chunks(n: usize, m: usize, take: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    perm.shuffle(&mut ChaCha8Rng::seed_from_u64(0x3C4A_u64 ^ seed));
+    perm.chunks_exact(m)
+        .take(take)
+        .map(|c| c.to_vec())
+        .collect()
+}
+
+/// One run: train, evaluate at the end, measure its m-sharpness; the parameters for the
+/// variance question. A divergence is a row marked diverged (never an error).
+fn run_one(
+    cfg: &Config,
+    s: &Setting,
+    rho: f64,
+    seed: u64,
+    at_pick: bool,
+    sets: &SampleSets,
+) -> Result<(RunRow, Option<Params>)> {
+    let tc = cfg.train_config(s, rho, seed).check()?;
+    let t0 = std::time::Instant::now();
+    let mut row = RunRow {
+        batch_size: s.batch_size,
+        m: s.m,
+        lr: s.lr,
+        rho,
+        seed,
+        at_pick,
+        diverged: false,
+        train_loss: 0.0,
+        val_loss: 0.0,
+        test_loss: 0.0,
+        test_acc: 0.0,
+        gap: 0.0,
+        m_sharpness: 0.0,
+        chunks: 0,
+        wall_s: 0.0,
+    };
+    let params = match train_observed(&tc, sets, |_, _, _| Ok(())) {
+        Ok(p) => p,
+        Err(MnistError::NonFinite { .. }) => {
+            row.diverged = true;
+            return Ok((row, None));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    row.wall_s = t0.elapsed().as_secs_f64();
+    let val = sets.val.as_ref().ok_or_else(|| {
+        ExperimentError::Config("mnist-msharp needs a validation set: set val_size > 0".into())
+    })?;
+    let (train_loss, _) = evaluate(&params, &sets.train, 1);
+    let (val_loss, _) = evaluate(&params, val, 1);
+    let (test_loss, test_acc) = evaluate(&params, &sets.test, 1);
+    if ![train_loss, val_loss, test_loss]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        row.diverged = true;
+        return Ok((row, None));
+    }
+    let cs = chunks(cfg.train_size, s.m, cfg.chunks, seed);
+    let mut ks = Vec::with_capacity(cs.len());
+    for c in &cs {
+        ks.push(kappa(
+            &params,
+            &sets.train,
+            c,
+            cfg.kappa_rho,
+            cfg.ascent_steps,
+        )?);
+    }
+    row.train_loss = train_loss;
+    row.val_loss = val_loss;
+    row.test_loss = test_loss;
+    row.test_acc = test_acc;
+    row.gap = test_loss - train_loss;
+    row.m_sharpness = mean_std(&ks).0;
+    row.chunks = ks.len();
+    Ok((row, Some(params)))
+}
+
+fn variance_row(
+    cfg: &Config,
+    r: &RunRow,
+    params: &Params,
+    sets: &SampleSets,
+) -> Result<VarianceRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xBA7C_u64 ^ r.seed);
+    let all: Vec<usize> = (0..cfg.train_size).collect();
+    let mut ks = Vec::with_capacity(cfg.variance_batches);
+    for _ in 0..cfg.variance_batches {
+        let b: Vec<usize> = all
+            .choose_multiple(&mut rng, r.batch_size)
+            .copied()
+            .collect();
+        ks.push(kappa(
+            params,
+            &sets.train,
+            &b,
+            cfg.kappa_rho,
+            cfg.ascent_steps,
+        )?);
+    }
+    let (mean, std) = mean_std(&ks);
+    Ok(VarianceRow {
+        batch_size: r.batch_size,
+        m: r.m,
+        rho: r.rho,
+        seed: r.seed,
+        batches: ks.len(),
+        kappa_batch_mean: mean,
+        kappa_batch_var: std * std,
+        kappa_full: kappa(params, &sets.train, &all, cfg.kappa_rho, cfg.ascent_steps)?,
+        gaussian_sharpness: gaussian_sharpness(
+            params,
+            &sets.train,
+            cfg.kappa_rho,
+            cfg.gaussian_samples,
+            r.seed,
+        )?,
+        gap: r.gap,
+    })
+}
+
+fn summarize(cfg: &Config, runs: &[RunRow]) -> Vec<SummaryRow> {
+    cfg.settings
+        .iter()
+        .filter_map(|s| {
+            let of = |r: &&RunRow| r.batch_size == s.batch_size && r.m == s.m && !r.diverged;
+            let picks: Vec<&RunRow> = runs.iter().filter(of).filter(|r| r.at_pick).collect();
+            let first = picks.first()?;
+            let col =
+                |f: fn(&RunRow) -> f64| mean_std(&picks.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let (tl, tls) = col(|r| r.test_loss);
+            let (ta, tas) = col(|r| r.test_acc);
+            let (g, gs) = col(|r| r.gap);
+            let pts: Vec<(f64, f64)> = runs
+                .iter()
+                .filter(of)
+                .map(|r| (r.m_sharpness, r.gap))
+                .collect();
+            Some(SummaryRow {
+                batch_size: s.batch_size,
+                m: s.m,
+                rho: first.rho,
+                runs: picks.len(),
+                test_loss_mean: tl,
+                test_loss_std: tls,
+                test_acc_mean: ta,
+                test_acc_std: tas,
+                gap_mean: g,
+                gap_std: gs,
+                m_sharpness_mean: col(|r| r.m_sharpness).0,
+                tau_msharp_gap: kendall_tau_b(&pts),
+                tau_runs: pts.len(),
+            })
+        })
+        .collect()
+}
+
+impl Verdicts {
+    /// From the rows.
+    pub fn compute(runs: &[RunRow], summary: &[SummaryRow], variance: &[VarianceRow]) -> Self {
+        let mut batches: Vec<usize> = summary.iter().map(|s| s.batch_size).collect();
+        batches.dedup();
+        let mut smaller_m = Vec::new();
+        let mut tau_rises = Vec::new();
+        let mut tau_var = Vec::new();
+        for &b in &batches {
+            let at_b: Vec<&SummaryRow> = summary.iter().filter(|s| s.batch_size == b).collect();
+            let (Some(small), Some(full)) = (
+                at_b.iter().min_by_key(|s| s.m),
+                at_b.iter().find(|s| s.m == b),
+            ) else {
+                continue;
+            };
+            if small.m < b {
+                let pick = |s: &SummaryRow| {
+                    runs.iter()
+                        .filter(|r| r.batch_size == b && r.m == s.m && r.at_pick && !r.diverged)
+                        .map(|r| (r.seed, r.test_loss, r.test_acc))
+                        .collect::<Vec<_>>()
+                };
+                let (a, c) = (pick(small), pick(full));
+                let diffs: Vec<(f64, f64)> = a
+                    .iter()
+                    .filter_map(|(s, l, acc)| {
+                        c.iter()
+                            .find(|(t, _, _)| t == s)
+                            .map(|(_, l2, a2)| (l - l2, acc - a2))
+                    })
+                    .collect();
+                let (md, sd) = mean_std(&diffs.iter().map(|d| d.0).collect::<Vec<_>>());
+                let se = sd / (diffs.len().max(1) as f64).sqrt();
+                smaller_m.push(MComparison {
+                    batch_size: b,
+                    m: small.m,
+                    wins: diffs.iter().filter(|d| d.0 < 0.0).count(),
+                    seeds: diffs.len(),
+                    mean_diff: md,
+                    diff_se: se,
+                    acc_diff: mean_std(&diffs.iter().map(|d| d.1).collect::<Vec<_>>()).0,
+                    verdict: if md < -2.0 * se {
+                        "lower".into()
+                    } else if md > 2.0 * se {
+                        "higher".into()
+                    } else {
+                        "no clear difference".into()
+                    },
+                });
+                let t = |s: &SummaryRow| s.tau_msharp_gap.unwrap_or(f64::NEG_INFINITY);
+                tau_rises.push((b, t(small) > t(full)));
+            }
+            let pts: Vec<(f64, f64)> = variance
+                .iter()
+                .filter(|v| v.batch_size == b)
+                .map(|v| (v.kappa_batch_var, v.gap))
+                .collect();
+            tau_var.push((b, kendall_tau_b(&pts)));
+        }
+        Verdicts {
+            smaller_m,
+            tau_rises_as_m_falls: tau_rises,
+            batch_mean_above_full: variance
+                .iter()
+                .filter(|v| v.kappa_batch_mean >= v.kappa_full)
+                .count(),
+            variance_networks: variance.len(),
+            tau_variance_gap: tau_var,
+        }
+    }
+}
+
+/// Runs the study: the ρ grid on the first seed, the other seeds at each setting's pick
+/// (lowest final validation loss), two runs at a time.
+pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
+    let first = *cfg
+        .seeds
+        .first()
+        .ok_or_else(|| ExperimentError::Config("mnist-msharp: give at least one seed".into()))?;
+    let (data, source) = load(&LoadOptions::new(None, root.join("data/mnist")))?;
+    eprintln!("mnist-msharp: data from {source}");
+    let sets = SampleSets::with_validation(&data, cfg.train_size, cfg.val_size)?;
+    let grid: Vec<(Setting, f64)> = cfg
+        .settings
+        .iter()
+        .flat_map(|s| cfg.rhos.iter().map(move |&r| (*s, r)))
+        .collect();
+    progress(
+        (grid.len() + cfg.settings.len() * cfg.seeds.len()) as u64,
+        "mnist-msharp runs",
+    );
+    let go = |jobs: &[(Setting, f64, u64, bool)]| -> Result<Vec<(RunRow, Option<Params>)>> {
+        jobs.par_iter()
+            .with_max_len(1)
+            .map(|(s, rho, seed, at)| {
+                let out = run_one(cfg, s, *rho, *seed, *at, &sets);
+                progress(0, "");
+                out
+            })
+            .collect()
+    };
+    let jobs: Vec<_> = grid.iter().map(|(s, r)| (*s, *r, first, false)).collect();
+    let mut done = go(&jobs)?;
+    // picks: lowest validation loss of the first seed among the ρ that did not diverge
+    let mut next = Vec::new();
+    for s in &cfg.settings {
+        let best = done
+            .iter_mut()
+            .filter(|(r, _)| r.batch_size == s.batch_size && r.m == s.m && !r.diverged)
+            .min_by(|a, b| a.0.val_loss.total_cmp(&b.0.val_loss));
+        if let Some((r, _)) = best {
+            r.at_pick = true;
+            let rho = r.rho;
+            next.extend(cfg.seeds.iter().skip(1).map(|&seed| (*s, rho, seed, true)));
+        }
+    }
+    done.extend(go(&next)?);
+    let picked: Vec<&(RunRow, Option<Params>)> = done.iter().filter(|(r, _)| r.at_pick).collect();
+    progress(picked.len() as u64, "mnist-msharp per-batch sharpness");
+    let variance: Vec<VarianceRow> = picked
+        .par_iter()
+        .with_max_len(1)
+        .filter_map(|(r, p)| p.as_ref().map(|p| (r, p)))
+        .map(|(r, p)| {
+            let v = variance_row(cfg, r, p, &sets);
+            progress(0, "");
+            v
+        })
+        .collect::<Result<_>>()?;
+    let runs: Vec<RunRow> = done.into_iter().map(|(r, _)| r).collect();
+    let summary = summarize(cfg, &runs);
+    let verdicts = Verdicts::compute(&runs, &summary, &variance);
+    Ok(Results {
+        runs,
+        variance,
+        summary,
+        verdicts,
+        meta: sam_results::Meta::new(NAME, Some(first), quick, cfg)?,
+    })
+}
+
+impl Results {
+    /// Writes every file into `dir` (atomically, one by one).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        use sam_results::{write_csv, write_json};
+        write_csv(&dir.join("runs.csv"), &self.runs)?;
+        write_csv(&dir.join("variance.csv"), &self.variance)?;
+        write_json(&dir.join("summary.json"), &self.summary)?;
+        write_json(&dir.join("verdicts.json"), &self.verdicts)?;
+        write_json(&dir.join("meta.json"), &self.meta)?;
+        Ok(())
+    }
+
+    /// Reads what [`Results::write`] wrote.
+    pub fn read(dir: &Path) -> Result<Self> {
+        use sam_results::{read_csv, read_json};
+        Ok(Self {
+            runs: read_csv(&dir.join("runs.csv"))?,
+            variance: read_csv(&dir.join("variance.csv"))?,
+            summary: read_json(&dir.join("summary.json"))?,
+            verdicts: read_json(&dir.join("verdicts.json"))?,
+            meta: read_json(&dir.join("meta.json"))?,
+        })
+    }
+}
+
+crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
+    cfg,
+    ctx.root,
+    ctx.quick,
+    ctx.progress
+));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_row(b: usize, m: usize, seed: u64, loss: f64, ms: f64, gap: f64) -> RunRow {
+        RunRow {
+            batch_size: b,
+            m,
+            lr: 0.01,
+            rho: 0.05,
+            seed,
+            at_pick: true,
+            diverged: false,
+            train_loss: 0.0,
+            val_loss: loss,
+            test_loss: loss,
+            test_acc: 0.9,
+            gap,
+            m_sharpness: ms,
+            chunks: 1,
+            wall_s: 0.0,
+        }
+    }
+
+    /// Seed-paired differences decide "lower" only beyond two standard errors.
+    #[test]
+    fn verdict_of_hand_made_rows() {
+        let cfg = Config {
+            settings: vec![
+                Setting {
+                    batch_size: 10,
+                    m: 1,
+                    lr: 0.01,
+                },
+                Setting {
+                    batch_size: 10,
+                    m: 10,
+                    lr: 0.01,
+                },
+            ],
+            ..Config::quick()
+        };
+        let mut runs = Vec::new();
+        for s in 0..4u64 {
+            // m = 1: test loss lower by 0.1 ± small, m-sharpness ranks the gap exactly
+            runs.push(run_row(10, 1, s, 0.5 + 0.01 * s as f64, s as f64, s as f64));
+            runs.push(run_row(
+                10,
+                10,
+                s,
+                0.6 + 0.012 * s as f64,
+                s as f64,
+                3.0 - s as f64,
+            ));
+        }
+        let summary = summarize(&cfg, &runs);
+        assert_eq!(summary[0].tau_msharp_gap, Some(1.0));
+        assert_eq!(summary[1].tau_msharp_gap, Some(-1.0));
+        let v = Verdicts::compute(&runs, &summary, &[]);
+        assert_eq!(v.smaller_m[0].verdict, "lower");
+        assert_eq!(v.smaller_m[0].wins, 4);
+        assert_eq!(v.tau_rises_as_m_falls, vec![(10, true)]);
+        // equal losses: no clear difference
+        for r in runs.iter_mut() {
+            r.test_loss = 0.5;
+        }
+        let v = Verdicts::compute(&runs, &summarize(&cfg, &runs), &[]);
+        assert_eq!(v.smaller_m[0].verdict, "no clear difference");
+    }
+}
