@@ -296,7 +296,7 @@ pub struct Results {
 /// gradients ([`batch_loss_grad`]).
 ///
 /// ```
-/// use sam_mnist::model::{Params, Samples};
+/// use sam_mnist::model::{Params, Samples, SIZES};
 /// let p = Params::init(&SIZES, 0);
 /// let s = Samples::new(vec![0.5; 2 * 784], vec![3, 7], 784).unwrap();
 /// let k = sam_experiments::mnist::msharp::kappa(&p, &s, &[0, 1], 0.05, 3).unwrap();
