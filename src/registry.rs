@@ -92,7 +92,7 @@ pub fn registry() -> &'static [Experiment] {
     &REGISTRY
 }
 
-static REGISTRY: [Experiment; 8] = [
+static REGISTRY: [Experiment; 10] = [
     Experiment {
         name: "fig1",
         aliases: &[],
@@ -148,6 +148,20 @@ static REGISTRY: [Experiment; 8] = [
         run: run::<sam_experiments::diagnet::Study>,
         draw: diagnet::draw,
         sections: diagnet::sections,
+    },
+    Experiment {
+        name: "mnist-msharp",
+        aliases: &[],
+        run: run::<sam_experiments::mnist::msharp::Study>,
+        draw: mnist::draw_msharp,
+        sections: mnist::msharp_sections,
+    },
+    Experiment {
+        name: "mnist-noise",
+        aliases: &[],
+        run: run::<sam_experiments::mnist::noise::Study>,
+        draw: mnist::draw_noise,
+        sections: mnist::noise_sections,
     },
 ];
 
@@ -303,7 +317,7 @@ mod pacbayes {
 /// `sam_experiments::mnist`, `sam_figures::mnist`, `sam_report::mnist`.
 mod mnist {
     use super::{read, Paths, ReportSections, Result};
-    use sam_experiments::mnist::{drift, Study};
+    use sam_experiments::mnist::{drift, msharp, noise, Study};
 
     pub fn draw(p: &Paths) -> Result<()> {
         let r = read::<Study>(p)?;
@@ -320,6 +334,38 @@ mod mnist {
         let r = read::<drift::Study>(p)?;
         sam_figures::mnist::mnist_drift(&p.figures.join("mnist_drift.svg"), &r.pairs, &r.trace)?;
         Ok(())
+    }
+
+    pub fn draw_noise(p: &Paths) -> Result<()> {
+        let r = read::<noise::Study>(p)?;
+        let fig = |name: &str| p.figures.join(name);
+        sam_figures::noise::noise_memorization(&fig("noise_memorization.svg"), &r.curves)?;
+        for m in ["sam", "1-sam"] {
+            sam_figures::noise::noise_heatmap(&fig(&format!("noise_heatmap_{m}.svg")), &r.runs, m)?;
+        }
+        Ok(())
+    }
+
+    pub fn noise_sections(p: &Paths) -> Result<ReportSections> {
+        let r = read::<noise::Study>(p)?;
+        Ok(vec![(
+            sam_report::noise::REPORT,
+            sam_report::noise::sections(&r),
+        )])
+    }
+
+    pub fn draw_msharp(p: &Paths) -> Result<()> {
+        let r = read::<msharp::Study>(p)?;
+        sam_figures::msharp::msharp_m(&p.figures.join("msharp_m.svg"), &r.summary, &r.runs)?;
+        Ok(())
+    }
+
+    pub fn msharp_sections(p: &Paths) -> Result<ReportSections> {
+        let r = read::<msharp::Study>(p)?;
+        Ok(vec![(
+            sam_report::diagnet::REPORT,
+            sam_report::diagnet::msharp_sections(&r),
+        )])
     }
 
     pub fn drift_sections(p: &Paths) -> Result<ReportSections> {

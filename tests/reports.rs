@@ -55,7 +55,14 @@ fn committed_results_are_not_quick_runs() {
 
 #[test]
 fn committed_sharpness_and_mnist_results_are_not_quick_runs() {
-    for exp in ["sharpness", "mnist", "mnist-drift", "diagnet"] {
+    for exp in [
+        "sharpness",
+        "mnist",
+        "mnist-drift",
+        "diagnet",
+        "mnist-msharp",
+        "mnist-noise",
+    ] {
         let meta: sam_results::Meta =
             sam_results::read_json(&repo().results.join(exp).join("meta.json")).unwrap();
         assert!(!meta.quick, "results/{exp} comes from a --quick run");

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 )]
 struct Args {
     /// Comma-separated subset of: fig1, fig2, sharpness, convergence, pacbayes, mnist (alias fig3,
-    /// fig4, fig5), mnist-drift, diagnet.
+    /// fig4, fig5), mnist-drift, diagnet, mnist-msharp, mnist-noise.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
@@ -111,6 +111,7 @@ fn run(args: Args) -> Result<()> {
         progress: &cb,
     };
     // In the registry's order, each once.
+    let mut stages: Vec<(&str, f64)> = Vec::new();
     for e in registry()
         .iter()
         .filter(|e| args.only.is_empty() || args.only.iter().any(|s| e.answers_to(s)))
@@ -121,8 +122,20 @@ fn run(args: Args) -> Result<()> {
         }
         progress.finish();
         e.present(&paths, &root.join("notebooks-md"))?;
-        eprintln!("{}: done in {:.1} s", e.name, t.elapsed().as_secs_f64());
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("{}: done in {secs:.1} s", e.name);
+        stages.push((e.name, secs));
     }
     eprintln!("wrote {}", out.display());
+    // the per-stage time table (wall seconds: run, figures and report)
+    let total: f64 = stages.iter().map(|(_, s)| s).sum();
+    eprintln!("\n| stage | wall (s) | share |\n|---|---|---|");
+    for (name, secs) in &stages {
+        eprintln!(
+            "| {name} | {secs:.1} | {:.0}% |",
+            100.0 * secs / total.max(1e-9)
+        );
+    }
+    eprintln!("| total | {total:.1} | 100% |");
     Ok(())
 }

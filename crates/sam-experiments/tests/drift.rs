@@ -6,16 +6,10 @@
 use sam_experiments::mnist::drift::{lockstep, DriftRun, Start, JAX_REPLAY};
 use sam_mnist::model::{Params, SIZES};
 use sam_mnist::train::{batch_orders, load_replay, Optimizer, SampleSets, TrainConfig};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn mnist_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("SAM_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-        });
-    sam_mnist::data::has_files(&d).then_some(d)
-}
+mod common;
+use common::mnist_dir;
 
 /// Every one-step growth of the distance by more than 10× happens at a step whose batch has a
 /// ReLU flip, and steps without a flip grow the distance by at most 3× (rounding alone does not

@@ -6,18 +6,11 @@ use sam_experiments::mnist::msharp::kappa;
 use sam_mnist::model::{Params, SIZES};
 use sam_mnist::train::{batch_loss_grad, train_with, Optimizer, SampleSets, TrainConfig};
 use sam_params::ParamGuard;
-use std::path::{Path, PathBuf};
+
+mod common;
 
 fn sets() -> Option<SampleSets> {
-    let d = std::env::var_os("SAM_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-        });
-    if !sam_mnist::data::has_files(&d) {
-        eprintln!("skipped: no MNIST files (set SAM_MNIST_DIR)");
-        return None;
-    }
+    let d = common::mnist_dir()?;
     let data = sam_mnist::data::load_dir(&d).unwrap();
     Some(SampleSets::new(&data, 200).unwrap())
 }

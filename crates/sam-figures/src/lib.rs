@@ -27,6 +27,8 @@ pub mod convergence;
 pub mod diagnet;
 mod heatmap;
 pub mod mnist;
+pub mod msharp;
+pub mod noise;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;

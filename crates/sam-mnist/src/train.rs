@@ -1115,7 +1115,8 @@ pub fn run_many_with(
 }
 
 /// Mean loss and gradient (flat, f32) of the minibatch `rows` of `samples` with the fast path
-/// used in training (sparse first layer, hand-written backprop).
+/// used in training (sparse first layer, hand-written backprop): a one-off
+/// [`BatchGradient`].
 ///
 /// ```
 /// use sam_mnist::{model::{Params, Samples}, train::batch_loss_grad};
@@ -1125,11 +1126,80 @@ pub fn run_many_with(
 /// assert!(loss > 0.0 && g.len() == p.flat().len());
 /// ```
 pub fn batch_loss_grad(params: &Params, samples: &Samples, rows: &[usize]) -> (f32, Vec<f32>) {
-    let _ftz = kernels::FlushDenormals::new();
-    let mut eng = Engine::new(params.sizes(), rows.len());
-    let mut g = Grad::default();
-    let loss = eng.loss_grad(Pass::Gradient(params.flat()), samples, rows, &mut g);
-    (loss, g.values().to_vec())
+    let mut b = BatchGradient::new(params.sizes(), rows.len().max(1));
+    match b.loss_grad(params.flat(), samples, rows) {
+        Ok((loss, g)) => (loss, g.to_vec()),
+        Err(_) => (f32::NAN, vec![f32::NAN; params.flat().len()]),
+    }
+}
+
+/// The training engine's mean loss and gradient over any rows of a sample set, with its
+/// buffers kept between calls: for oracles that evaluate many small batches (the κ ascents of
+/// the m-sharpness study), where a fresh engine and gradient per call would cost more than
+/// the pass itself. Same numbers as [`batch_loss_grad`] bit for bit.
+///
+/// ```
+/// use sam_mnist::{model::{Params, Samples}, train::{batch_loss_grad, BatchGradient}};
+/// let p = Params::init(&[3, 4, 2], 0);
+/// let s = Samples::new(vec![1.0, 0.0, 0.5, 0.0, 0.0, 0.0], vec![1, 0], 3).unwrap();
+/// let mut b = BatchGradient::new(p.sizes(), 2);
+/// let (loss, g) = b.loss_grad(p.flat(), &s, &[0, 1]).unwrap();
+/// assert_eq!((loss, g.to_vec()), batch_loss_grad(&p, &s, &[0, 1]));
+/// assert!(b.loss_grad(p.flat(), &s, &[0, 1, 0]).is_err()); // more rows than its capacity
+/// ```
+pub struct BatchGradient {
+    eng: Engine,
+    grad: Grad<f32>,
+    sizes: Vec<usize>,
+    cap: usize,
+}
+
+impl BatchGradient {
+    /// An oracle for the layer sizes `sizes` and batches of at most `max_rows` rows.
+    pub fn new(sizes: &[usize], max_rows: usize) -> Self {
+        Self {
+            eng: Engine::new(sizes, max_rows.max(1)),
+            grad: Grad::default(),
+            sizes: sizes.to_vec(),
+            cap: max_rows.max(1),
+        }
+    }
+
+    /// Mean loss over `rows` of `samples` at the flat parameters `params`, and its gradient.
+    /// Errors (never panics) on an empty batch, more rows than the capacity, a row out of
+    /// range, or parameters or samples of the wrong shape.
+    pub fn loss_grad(
+        &mut self,
+        params: &[f32],
+        samples: &Samples,
+        rows: &[usize],
+    ) -> Result<(f32, &[f32])> {
+        let np = crate::model::n_params(&self.sizes);
+        let bad = |what: String| Err(MnistError::InvalidData(what));
+        if rows.is_empty() || rows.len() > self.cap {
+            return bad(format!(
+                "a batch of {} rows: this oracle takes 1 to {} rows",
+                rows.len(),
+                self.cap
+            ));
+        }
+        if let Some(&r) = rows.iter().find(|&&r| r >= samples.len()) {
+            return bad(format!("row {r} of a sample set of {}", samples.len()));
+        }
+        if params.len() != np || samples.dim() != self.sizes[0] {
+            return bad(format!(
+                "{} parameters on {}-pixel samples for layer sizes {:?} ({np} parameters)",
+                params.len(),
+                samples.dim(),
+                self.sizes
+            ));
+        }
+        let _ftz = kernels::FlushDenormals::new();
+        let loss = self
+            .eng
+            .loss_grad(Pass::Gradient(params), samples, rows, &mut self.grad);
+        Ok((loss, self.grad.values()))
+    }
 }
 
 /// The hidden units' on/off pattern (activation > 0), layer by layer and row-major within a

@@ -279,5 +279,6 @@ pub fn msharp_sections(r: &sam_experiments::mnist::msharp::Results) -> Vec<Secti
         ],
         &vrows,
     );
+    text += "\n![test loss against m; m-sharpness against the gap](../figures/msharp_m.svg)\n";
     vec![("mnist-msharp", text)]
 }

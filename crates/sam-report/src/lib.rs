@@ -27,6 +27,7 @@
 pub mod convergence;
 pub mod diagnet;
 pub mod mnist;
+pub mod noise;
 pub mod pacbayes;
 pub mod sharpness;
 pub mod toy;

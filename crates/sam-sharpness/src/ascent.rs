@@ -79,6 +79,18 @@ struct ProjectedAscent {
     sigma: f64,
     max_backtracks: usize,
     alpha: f64,
+    /// Scratch vectors kept between iterations (trial point, its gradient, the step and the
+    /// gradient change): a network-sized allocation per backtrack would cost more than the
+    /// arithmetic (page faults).
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    trial: Vec<f64>,
+    gt: Vec<f64>,
+    s: Vec<f64>,
+    y: Vec<f64>,
 }
 
 const COUNT: &str = "value_grad_count";
@@ -129,33 +141,42 @@ impl<O: BallProblem> Solver<O, St> for ProjectedAscent {
             let st = state.param(e).gradient(g);
             return Ok((st.terminate_with(TerminationReason::SolverConverged), None));
         }
-        let mut trial = vec![0.0; d];
-        let mut gt = vec![0.0; d];
+        let Scratch { trial, gt, s, y } = &mut self.scratch;
+        for v in [&mut *trial, &mut *gt, &mut *s, &mut *y] {
+            v.resize(d, 0.0);
+        }
         let mut alpha = self.alpha;
         for _ in 0..self.max_backtracks {
             trial
                 .iter_mut()
                 .zip(e.iter().zip(&g))
                 .for_each(|(t, (ei, gi))| *t = ei + alpha * gi);
-            project(&mut trial, self.rho);
-            let s: Vec<f64> = trial.iter().zip(&e).map(|(a, b)| a - b).collect();
-            let sn = norm(&s);
+            project(trial, self.rho);
+            s.iter_mut()
+                .zip(trial.iter().zip(&e))
+                .for_each(|(si, (a, b))| *si = a - b);
+            let sn = norm(s);
             if sn <= self.xtol * self.rho {
                 break;
             }
-            let vt = problem.problem(COUNT, |p| Ok(p.value_grad(&trial, &mut gt)))?;
-            if vt.is_finite() && vt >= phi + self.sigma * dot(&g, &s) {
+            let vt = problem.problem(COUNT, |p| Ok(p.value_grad(trial, gt)))?;
+            if vt.is_finite() && vt >= phi + self.sigma * dot(&g, s) {
                 // Spectral step for the next iteration (curvature of −f along s).
-                let y: Vec<f64> = gt.iter().zip(&g).map(|(a, b)| b - a).collect();
-                let sy = dot(&s, &y);
-                let gtn = norm(&gt);
+                y.iter_mut()
+                    .zip(gt.iter().zip(&g))
+                    .for_each(|(yi, (a, b))| *yi = b - a);
+                let sy = dot(s, y);
+                let gtn = norm(gt);
                 let alpha_max = if gtn > 0.0 { 1e6 * self.rho / gtn } else { 1.0 };
                 self.alpha = if sy > 0.0 {
-                    (dot(&s, &s) / sy).min(alpha_max)
+                    (dot(s, s) / sy).min(alpha_max)
                 } else {
                     (4.0 * alpha).min(alpha_max)
                 };
-                let st = state.param(trial).gradient(gt).cost(-vt);
+                // the accepted point moves into the state; the previous one becomes scratch
+                let accepted = std::mem::replace(trial, e);
+                let accepted_grad = std::mem::replace(gt, g);
+                let st = state.param(accepted).gradient(accepted_grad).cost(-vt);
                 return Ok((st, None));
             }
             alpha *= 0.25;
@@ -180,6 +201,7 @@ pub(crate) fn ascend<O: BallProblem>(
         sigma: 1e-4,
         max_backtracks: 60,
         alpha: 1.0,
+        scratch: Scratch::default(),
     };
     let res = Executor::new(problem, solver)
         .configure(|s| s.param(e0).max_iters(max_iters as u64))
@@ -290,13 +312,13 @@ fn lower_bound_from(
         });
     }
     check_finite("gradient at theta", &g)?;
-    let zero = LowerBound {
+    let zero = |evaluations| LowerBound {
         value: 0.0,
         argmax: vec![0.0; d],
-        evaluations: 1,
+        evaluations,
     };
     if rho == 0.0 || d == 0 {
-        return Ok(zero);
+        return Ok(zero(1));
     }
     let gn = norm(&g);
     let e0: Vec<f64> = if let Some(e) = start {
@@ -327,10 +349,7 @@ fn lower_bound_from(
             evaluations: evals + 1,
         })
     } else {
-        Ok(LowerBound {
-            evaluations: evals + 1,
-            ..zero
-        })
+        Ok(zero(evals + 1))
     }
 }
 

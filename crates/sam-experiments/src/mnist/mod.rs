@@ -14,6 +14,7 @@ use std::path::Path;
 
 pub mod drift;
 pub mod msharp;
+pub mod noise;
 pub mod selection;
 use selection::{
     convergence, matched_gap, picks, stopped_row, summarize_stopped, ConvergenceRow, GapRatioRow,
@@ -992,6 +993,55 @@ pub fn compare(a: (f64, f64), b: (f64, f64)) -> &'static str {
         "does not hold (the opposite holds)"
     } else {
         "not resolved (the seed spreads overlap)"
+    }
+}
+
+/// Two arms compared seed by seed: the differences a − b over the seeds both have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// Seeds where a is below b.
+    pub below: usize,
+    /// Seeds compared.
+    pub seeds: usize,
+    /// Mean of the differences a − b.
+    pub mean_diff: f64,
+    /// Its standard error (sample std / √seeds).
+    pub diff_se: f64,
+    /// "lower" or "higher" (a against b, by more than 2 standard errors), else "no clear
+    /// difference".
+    pub verdict: String,
+}
+
+/// Pairs `a` and `b` by seed (the first value of each pair) and compares them ([`Paired`]).
+///
+/// ```
+/// use sam_experiments::mnist::paired;
+/// let p = paired(&[(0, 1.0), (1, 1.1), (2, 0.9)], &[(2, 2.0), (0, 2.1), (1, 1.9)]);
+/// assert_eq!((p.below, p.seeds, p.verdict.as_str()), (3, 3, "lower"));
+/// assert_eq!(paired(&[(0, 1.0)], &[(1, 2.0)]).seeds, 0); // no shared seed
+/// ```
+pub fn paired(a: &[(u64, f64)], b: &[(u64, f64)]) -> Paired {
+    let diffs: Vec<f64> = a
+        .iter()
+        .filter_map(|(s, x)| b.iter().find(|(t, _)| t == s).map(|(_, y)| x - y))
+        .collect();
+    let (mean, sd) = mean_std(&diffs);
+    let se = sd / (diffs.len().max(1) as f64).sqrt();
+    let verdict = if diffs.len() < 2 {
+        "no clear difference"
+    } else if mean < -2.0 * se {
+        "lower"
+    } else if mean > 2.0 * se {
+        "higher"
+    } else {
+        "no clear difference"
+    };
+    Paired {
+        below: diffs.iter().filter(|d| **d < 0.0).count(),
+        seeds: diffs.len(),
+        mean_diff: mean,
+        diff_se: se,
+        verdict: verdict.into(),
     }
 }
 

@@ -1,12 +1,6 @@
 //! m-sharpness on the MNIST protocol (issue 14; review §2.3 and §3.4; SAM paper §4.1; meant for
 //! report `06-m-sharpness.md`, section `mnist-msharp`).
 //!
-//! **Not yet in the `figures` registry**: its full config ran for over 11 minutes on a 2-core
-//! AVX2 machine without finishing (half of the CPU time in the kernel: every [`kappa`]
-//! evaluation allocates a fresh engine and 2 MB gradient), over the issue's budget; the quick
-//! config runs in 4 s. To do: a reused engine for the κ ascents and SAM's low-rank step
-//! (issue 13) for m = 1, then register it and fill the report from its results.
-//!
 //! SAM with one perturbation per chunk of m samples of each batch ([`TrainConfig::m_sharpness`])
 //! at m ∈ {1, 2, 5, 10} with batch 10 and m ∈ {1, 10, 100} with batch 100, ρ chosen per m on a
 //! validation set (training images after the first 1000, never trained on), then 5 seeds at the
@@ -23,7 +17,7 @@
 //! not a tuned one. The review's m = batch runs are plain SAM (`m_sharpness: None`; the claim
 //! test `m_equal_to_batch_is_sam_bit_for_bit` shows the two are the same).
 
-use super::Normal;
+use super::{paired, Normal};
 use crate::{ExperimentError, Result};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::SeedableRng;
@@ -32,7 +26,7 @@ use rayon::prelude::*;
 use sam_mnist::data::{load, LoadOptions};
 use sam_mnist::model::{Params, Samples};
 use sam_mnist::train::{
-    batch_loss_grad, evaluate, train_observed, Optimizer, SampleSets, TrainConfig,
+    evaluate, train_observed, BatchGradient, Optimizer, SampleSets, TrainConfig,
 };
 use sam_mnist::MnistError;
 use sam_params::ParamGuard;
@@ -84,9 +78,10 @@ pub struct Config {
 
 impl Config {
     /// The issue's grid: batch 10 with m ∈ {1, 2, 5, 10} (lr 0.01, the review's), batch 100
-    /// with m ∈ {1, 10, 100} (lr 0.1); ρ ∈ {0.05, 0.2, 0.5} (the review's 0.2 and a factor
-    /// 2.5–4 either side; a wider grid does not fit the budget at m = 1 until SAM's low-rank
-    /// step lands), 5 seeds, 75 epochs, measured at ρ = 0.05.
+    /// with m ∈ {1, 10, 100} (lr 0.1); ρ ∈ {0.02, 0.05, 0.1, 0.2, 0.5} for every setting (the
+    /// review's 0.2, a factor 2.5 above and 10 below: at m ≤ 2 a radius of 0.2 no longer
+    /// trains, so the grid must reach below the picks of small m), 5 seeds, 75 epochs,
+    /// m-sharpness over 50 chunks, measured at ρ = 0.05.
     pub fn full() -> Self {
         let s = |batch_size, m, lr| Setting { batch_size, m, lr };
         Self {
@@ -99,14 +94,14 @@ impl Config {
                 s(100, 10, 0.1),
                 s(100, 100, 0.1),
             ],
-            rhos: vec![0.05, 0.2, 0.5],
+            rhos: vec![0.02, 0.05, 0.1, 0.2, 0.5],
             seeds: (0..5).collect(),
             epochs: 75,
             train_size: 1000,
             val_size: 5000,
             kappa_rho: 0.05,
             ascent_steps: 5,
-            chunks: 100,
+            chunks: 50,
             variance_batches: 200,
             gaussian_samples: 20,
         }
@@ -232,6 +227,7 @@ pub struct SummaryRow {
     pub m_sharpness_mean: f64,
     /// Kendall τ-b of (m-sharpness, gap) over every non-diverged run of the setting (grid and
     /// seeds); absent when undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tau_msharp_gap: Option<f64>,
     /// Runs in that τ.
     pub tau_runs: usize,
@@ -293,7 +289,7 @@ pub struct Results {
 }
 
 /// The κ lower bound of the mean loss over `rows` at `params`, with the training engine's f32
-/// gradients ([`batch_loss_grad`]).
+/// gradients ([`BatchGradient`], one made for this call; [`kappa_with`] reuses one).
 ///
 /// ```
 /// use sam_mnist::model::{Params, Samples, SIZES};
@@ -309,18 +305,92 @@ pub fn kappa(
     rho: f64,
     steps: usize,
 ) -> Result<f64> {
-    let sizes = params.sizes().to_vec();
-    let mut vg = |x: &[f64], g: &mut [f64]| -> f64 {
-        match Params::from_flat(&sizes, x.iter().map(|v| *v as f32).collect()) {
-            Ok(p) => {
-                let (l, gr) = batch_loss_grad(&p, samples, rows);
-                g.iter_mut().zip(gr).for_each(|(a, b)| *a = b as f64);
-                l as f64
-            }
-            Err(_) => f64::NAN,
+    let mut oracle = BatchGradient::new(params.sizes(), rows.len());
+    kappa_with(&mut oracle, params, samples, rows, rho, steps)
+}
+
+/// [`kappa`] with the caller's oracle (its capacity at least `rows.len()`): the same value
+/// bit for bit, without an engine per evaluation.
+///
+/// ```
+/// use sam_mnist::{model::{Params, Samples, SIZES}, train::BatchGradient};
+/// use sam_experiments::mnist::msharp::{kappa, kappa_with};
+/// let p = Params::init(&SIZES, 0);
+/// let s = Samples::new(vec![0.5; 2 * 784], vec![3, 7], 784).unwrap();
+/// let mut o = BatchGradient::new(&SIZES, 2);
+/// let k = kappa_with(&mut o, &p, &s, &[0, 1], 0.05, 3).unwrap();
+/// assert_eq!(k, kappa(&p, &s, &[0, 1], 0.05, 3).unwrap());
+/// ```
+pub fn kappa_with(
+    oracle: &mut BatchGradient,
+    params: &Params,
+    samples: &Samples,
+    rows: &[usize],
+    rho: f64,
+    steps: usize,
+) -> Result<f64> {
+    let theta = params.to_f64();
+    Meter::new(oracle, &theta).kappa(samples, rows, rho, steps)
+}
+
+/// [`kappa_with`] at one network for many batches: the network's f64 parameters and the f32
+/// conversion buffer are made once (at 545 810 parameters, a fresh pair per κ is 6.5 MB of
+/// new pages).
+///
+/// ```
+/// use sam_mnist::{model::{Params, Samples, SIZES}, train::BatchGradient};
+/// use sam_experiments::mnist::msharp::{kappa, Meter};
+/// let p = Params::init(&SIZES, 0);
+/// let s = Samples::new(vec![0.5; 2 * 784], vec![3, 7], 784).unwrap();
+/// let (mut o, theta) = (BatchGradient::new(&SIZES, 2), p.to_f64());
+/// let mut meter = Meter::new(&mut o, &theta);
+/// assert_eq!(meter.kappa(&s, &[0, 1], 0.05, 3).unwrap(), kappa(&p, &s, &[0, 1], 0.05, 3).unwrap());
+/// ```
+pub struct Meter<'a> {
+    oracle: &'a mut BatchGradient,
+    theta: &'a [f64],
+    x32: Vec<f32>,
+}
+
+impl<'a> Meter<'a> {
+    /// A meter at the parameters `theta` (f64, flat) with `oracle`.
+    pub fn new(oracle: &'a mut BatchGradient, theta: &'a [f64]) -> Self {
+        Self {
+            oracle,
+            theta,
+            x32: vec![0.0; theta.len()],
         }
-    };
-    Ok(sam_sharpness::projected_ascent_lower_bound(&mut vg, &params.to_f64(), rho, steps)?.value)
+    }
+
+    /// The κ lower bound of the mean loss over `rows` at radius `rho` ([`kappa`]).
+    pub fn kappa(
+        &mut self,
+        samples: &Samples,
+        rows: &[usize],
+        rho: f64,
+        steps: usize,
+    ) -> Result<f64> {
+        let (oracle, theta, x32) = (&mut *self.oracle, self.theta, &mut self.x32);
+        let mut failure = None;
+        let mut vg = |x: &[f64], g: &mut [f64]| -> f64 {
+            x32.iter_mut().zip(x).for_each(|(a, b)| *a = *b as f32);
+            match oracle.loss_grad(x32, samples, rows) {
+                Ok((l, gr)) => {
+                    g.iter_mut().zip(gr).for_each(|(a, b)| *a = *b as f64);
+                    l as f64
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    f64::NAN
+                }
+            }
+        };
+        let out = sam_sharpness::projected_ascent_lower_bound(&mut vg, theta, rho, steps);
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        Ok(out?.value)
+    }
 }
 
 /// E L(w + ε) − L(w) over `samples`, ε ~ N(0, (ρ²/d) I), from `draws` draws (seeded).
@@ -410,14 +480,11 @@ fn run_one(
     }
     let cs = chunks(cfg.train_size, s.m, cfg.chunks, seed);
     let mut ks = Vec::with_capacity(cs.len());
+    let mut oracle = BatchGradient::new(params.sizes(), s.m);
+    let theta = params.to_f64();
+    let mut meter = Meter::new(&mut oracle, &theta);
     for c in &cs {
-        ks.push(kappa(
-            &params,
-            &sets.train,
-            c,
-            cfg.kappa_rho,
-            cfg.ascent_steps,
-        )?);
+        ks.push(meter.kappa(&sets.train, c, cfg.kappa_rho, cfg.ascent_steps)?);
     }
     row.train_loss = train_loss;
     row.val_loss = val_loss;
@@ -438,18 +505,15 @@ fn variance_row(
     let mut rng = ChaCha8Rng::seed_from_u64(0xBA7C_u64 ^ r.seed);
     let all: Vec<usize> = (0..cfg.train_size).collect();
     let mut ks = Vec::with_capacity(cfg.variance_batches);
+    let mut oracle = BatchGradient::new(params.sizes(), cfg.train_size.max(r.batch_size));
+    let theta = params.to_f64();
+    let mut meter = Meter::new(&mut oracle, &theta);
     for _ in 0..cfg.variance_batches {
         let b: Vec<usize> = all
             .choose_multiple(&mut rng, r.batch_size)
             .copied()
             .collect();
-        ks.push(kappa(
-            params,
-            &sets.train,
-            &b,
-            cfg.kappa_rho,
-            cfg.ascent_steps,
-        )?);
+        ks.push(meter.kappa(&sets.train, &b, cfg.kappa_rho, cfg.ascent_steps)?);
     }
     let (mean, std) = mean_std(&ks);
     Ok(VarianceRow {
@@ -460,7 +524,7 @@ fn variance_row(
         batches: ks.len(),
         kappa_batch_mean: mean,
         kappa_batch_var: std * std,
-        kappa_full: kappa(params, &sets.train, &all, cfg.kappa_rho, cfg.ascent_steps)?,
+        kappa_full: meter.kappa(&sets.train, &all, cfg.kappa_rho, cfg.ascent_steps)?,
         gaussian_sharpness: gaussian_sharpness(
             params,
             &sets.train,
@@ -532,31 +596,18 @@ impl Verdicts {
                         .collect::<Vec<_>>()
                 };
                 let (a, c) = (pick(small), pick(full));
-                let diffs: Vec<(f64, f64)> = a
-                    .iter()
-                    .filter_map(|(s, l, acc)| {
-                        c.iter()
-                            .find(|(t, _, _)| t == s)
-                            .map(|(_, l2, a2)| (l - l2, acc - a2))
-                    })
-                    .collect();
-                let (md, sd) = mean_std(&diffs.iter().map(|d| d.0).collect::<Vec<_>>());
-                let se = sd / (diffs.len().max(1) as f64).sqrt();
+                let loss = |v: &[(u64, f64, f64)]| v.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>();
+                let acc = |v: &[(u64, f64, f64)]| v.iter().map(|x| (x.0, x.2)).collect::<Vec<_>>();
+                let l = paired(&loss(&a), &loss(&c));
                 smaller_m.push(MComparison {
                     batch_size: b,
                     m: small.m,
-                    wins: diffs.iter().filter(|d| d.0 < 0.0).count(),
-                    seeds: diffs.len(),
-                    mean_diff: md,
-                    diff_se: se,
-                    acc_diff: mean_std(&diffs.iter().map(|d| d.1).collect::<Vec<_>>()).0,
-                    verdict: if md < -2.0 * se {
-                        "lower".into()
-                    } else if md > 2.0 * se {
-                        "higher".into()
-                    } else {
-                        "no clear difference".into()
-                    },
+                    wins: l.below,
+                    seeds: l.seeds,
+                    mean_diff: l.mean_diff,
+                    diff_se: l.diff_se,
+                    acc_diff: paired(&acc(&a), &acc(&c)).mean_diff,
+                    verdict: l.verdict,
                 });
                 let t = |s: &SummaryRow| s.tau_msharp_gap.unwrap_or(f64::NEG_INFINITY);
                 tau_rises.push((b, t(small) > t(full)));
