@@ -302,10 +302,6 @@ struct Job {
     at_pick: bool,
 }
 
-fn finite(v: &[f64]) -> bool {
-    v.iter().all(|x| x.is_finite())
-}
-
 /// One run with per-epoch evaluation; returns its row, its curve and its final parameters (for
 /// the sharpness rows). A divergence is a row marked diverged.
 fn run_one(
@@ -355,7 +351,7 @@ fn run_one(
                 (l, a, None)
             }
         };
-        if !finite(&[val_loss, train_loss]) {
+        if !(val_loss.is_finite() && train_loss.is_finite()) {
             return Err(MnistError::NonFinite {
                 epoch,
                 step: 0,
@@ -395,7 +391,7 @@ fn run_one(
         .ok_or_else(|| ExperimentError::Config("mnist-noise: the run recorded no epoch".into()))?;
     let (_, acc_best) = evaluate(&best, &sets.test, 1);
     let (loss_final, acc_final) = evaluate(&params, &sets.test, 1);
-    if !finite(&[loss_final]) {
+    if !loss_final.is_finite() {
         row.diverged = true;
         return Ok((row, curve, None));
     }
