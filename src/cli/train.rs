@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use sam_mnist::data::{load, LoadOptions};
-use sam_mnist::train::{train_with, Optimizer, SampleSets, TrainConfig};
+use sam_mnist::train::{train_with, Optimizer, SamPath, SampleSets, TrainConfig};
 use sam_params::{Checked, ParamGuard};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -23,6 +23,15 @@ pub enum OptName {
     /// ASAM, ê = ρ T²g/‖Tg‖ with T = diag(|w| + η) (default lr 0.01, rho 2.0 = ten times
     /// SAM's as Kwon et al. advise, η 0.01; 75 epochs).
     Asam,
+}
+
+/// `--sam-path` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SamPathArg {
+    /// The engine's fused low-rank step.
+    LowRank,
+    /// The two-phase reference.
+    Reference,
 }
 
 /// Arguments of `samlab train`.
@@ -78,6 +87,11 @@ pub struct Args {
     /// ASAM's offset η in T = diag(|w| + η) (asam only) [default: 0.01].
     #[arg(value_parser = super::number, long, allow_hyphen_values = true)]
     pub asam_eta: Option<f64>,
+    /// How SAM and USAM over SGD compute a step: `low-rank` (the engine's fused step, w + ê
+    /// never written) or `reference` (the optimizer stack's two phases); equal up to f32
+    /// rounding [default: low-rank].
+    #[arg(long, value_enum)]
+    pub sam_path: Option<SamPathArg>,
     /// Folder with the four MNIST IDX files [default: $SAM_MNIST_DIR, then ./data/mnist, then the user's cache folder, fetched into it if missing].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -161,6 +175,9 @@ pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
             bail!("{flag} applies to --optimizer adam only: drop it or use adam")
         }
     }
+    if a.sam_path.is_some() && !matches!(a.optimizer, OptName::Sam | OptName::Usam) {
+        bail!("--sam-path applies to --optimizer sam or usam only (the low-rank step needs ê = s g over SGD): drop it")
+    }
     if a.sam_eps.is_some() && !matches!(a.optimizer, OptName::Sam | OptName::Asam) {
         bail!("--sam-eps applies to the normalised rules (--optimizer sam or asam) only: drop it")
     }
@@ -178,6 +195,10 @@ pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
         beta2: a.beta2.unwrap_or(paper.beta2),
         adam_eps: a.adam_eps.unwrap_or(paper.adam_eps),
         sam_eps: a.sam_eps.unwrap_or(paper.sam_eps),
+        sam_path: match a.sam_path {
+            Some(SamPathArg::Reference) => SamPath::Reference,
+            _ => SamPath::LowRank,
+        },
         ..paper
     };
     // checked once, here; training takes the checked set as it is

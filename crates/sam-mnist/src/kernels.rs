@@ -327,6 +327,219 @@ pub(crate) fn gemm_rows(
     }
 }
 
+/// `out[i] = 0` where `act[i] <= 0` (the ReLU's mask on back-propagated deltas; exact, the
+/// same on every path).
+pub(crate) fn relu_mask(isa: Isa, out: &mut [f32], act: &[f32]) {
+    #[inline(always)]
+    fn body(out: &mut [f32], act: &[f32]) {
+        for (o, &h) in out.iter_mut().zip(act) {
+            *o = if h > 0.0 { *o } else { 0.0 };
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn wide(out: &mut [f32], act: &[f32]) {
+        body(out, act)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn half(out: &mut [f32], act: &[f32]) {
+        body(out, act)
+    }
+    assert_eq!(out.len(), act.len());
+    #[cfg(target_arch = "x86_64")]
+    match isa {
+        // SAFETY (both): the path was detected at run time (isa()).
+        Isa::Avx512 => return unsafe { wide(out, act) },
+        Isa::Avx2 => return unsafe { half(out, act) },
+        Isa::Portable => {}
+    }
+    let _ = isa;
+    body(out, act)
+}
+
+/// `out[i * rb + j] = sum_p a[i * n + p] * b[j * n + p]` for `i < ra, j < rb`: the small
+/// matrix of row dot products `A Bᵀ` of two row-major blocks (the Gram and cross terms of the
+/// low-rank SAM step). Each dot product runs in 16 partial sums combined in a fixed order, with
+/// separate multiplies and adds, so every path (portable, AVX2, AVX-512) gives the same bits;
+/// four rows of `B` go together, sharing the loads of a row of `A` (four independent chains).
+pub(crate) fn row_dots(
+    isa: Isa,
+    a: &[f32],
+    ra: usize,
+    b: &[f32],
+    rb: usize,
+    n: usize,
+    out: &mut [f32],
+) {
+    /// A fixed pairwise reduction of 16 lanes.
+    #[inline(always)]
+    fn reduce(mut acc: [f32; 16]) -> f32 {
+        let mut w = 8;
+        while w > 0 {
+            for l in 0..w {
+                acc[l] += acc[l + w];
+            }
+            w /= 2;
+        }
+        acc[0]
+    }
+    /// Lane l of the 16 partial sums of `x · y` gets the products at p ≡ l (mod 16) of the
+    /// full 16-blocks in order (the SIMD paths below do exactly this), then the tail's.
+    #[inline(always)]
+    fn finish(mut acc: [f32; 16], x: &[f32], y: &[f32]) -> f32 {
+        let full = x.len() / 16 * 16;
+        for (l, p) in (full..x.len()).enumerate() {
+            acc[l] += x[p] * y[p];
+        }
+        reduce(acc)
+    }
+    #[inline(always)]
+    fn portable(x: &[f32], y: &[f32]) -> [f32; 16] {
+        let mut acc = [0.0f32; 16];
+        for (u, v) in x.chunks_exact(16).zip(y.chunks_exact(16)) {
+            for l in 0..16 {
+                acc[l] += u[l] * v[l];
+            }
+        }
+        acc
+    }
+    fn row(m: &[f32], n: usize, i: usize) -> &[f32] {
+        &m[i * n..(i + 1) * n]
+    }
+    fn body(a: &[f32], ra: usize, b: &[f32], rb: usize, n: usize, out: &mut [f32]) {
+        for i in 0..ra {
+            for j in 0..rb {
+                let (x, y) = (row(a, n, i), row(b, n, j));
+                out[i * rb + j] = finish(portable(x, y), x, y);
+            }
+        }
+    }
+    // The SIMD paths: up to four rows of B per pass over a row of A (independent chains).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn wide_group<const R: usize>(x: &[f32], ys: [&[f32]; R], out: &mut [f32]) {
+        let full = x.len() / 16 * 16;
+        let mut acc = [_mm512_setzero_ps(); R];
+        for c in (0..full).step_by(16) {
+            // SAFETY: c + 16 <= full <= x.len() = ys[r].len()
+            unsafe {
+                let u = _mm512_loadu_ps(x.as_ptr().add(c));
+                for r in 0..R {
+                    let v = _mm512_loadu_ps(ys[r].as_ptr().add(c));
+                    acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(u, v));
+                }
+            }
+        }
+        for r in 0..R {
+            let mut lanes = [0.0f32; 16];
+            // SAFETY: 16 lanes into a 16-float array
+            unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), acc[r]) };
+            out[r] = finish(lanes, x, ys[r]);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn half_group<const R: usize>(x: &[f32], ys: [&[f32]; R], out: &mut [f32]) {
+        let full = x.len() / 16 * 16;
+        let mut lo = [_mm256_setzero_ps(); R];
+        let mut hi = [_mm256_setzero_ps(); R];
+        for c in (0..full).step_by(16) {
+            // SAFETY: c + 16 <= full <= x.len() = ys[r].len()
+            unsafe {
+                let u0 = _mm256_loadu_ps(x.as_ptr().add(c));
+                let u1 = _mm256_loadu_ps(x.as_ptr().add(c + 8));
+                for r in 0..R {
+                    let yp = ys[r].as_ptr().add(c);
+                    lo[r] = _mm256_add_ps(lo[r], _mm256_mul_ps(u0, _mm256_loadu_ps(yp)));
+                    hi[r] = _mm256_add_ps(hi[r], _mm256_mul_ps(u1, _mm256_loadu_ps(yp.add(8))));
+                }
+            }
+        }
+        for r in 0..R {
+            let mut lanes = [0.0f32; 16];
+            // SAFETY: 2 x 8 lanes into a 16-float array
+            unsafe {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), lo[r]);
+                _mm256_storeu_ps(lanes.as_mut_ptr().add(8), hi[r]);
+            }
+            out[r] = finish(lanes, x, ys[r]);
+        }
+    }
+    /// Runs `group` over the rows of A and groups of four (then single) rows of B.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn grouped(
+        a: &[f32],
+        ra: usize,
+        b: &[f32],
+        rb: usize,
+        n: usize,
+        out: &mut [f32],
+        four: impl Fn(&[f32], [&[f32]; 4], &mut [f32]),
+        one: impl Fn(&[f32], [&[f32]; 1], &mut [f32]),
+    ) {
+        for i in 0..ra {
+            let (x, o) = (row(a, n, i), &mut out[i * rb..(i + 1) * rb]);
+            let mut j = 0;
+            while j + 4 <= rb {
+                let ys = [
+                    row(b, n, j),
+                    row(b, n, j + 1),
+                    row(b, n, j + 2),
+                    row(b, n, j + 3),
+                ];
+                four(x, ys, &mut o[j..j + 4]);
+                j += 4;
+            }
+            for j in j..rb {
+                one(x, [row(b, n, j)], &mut o[j..j + 1]);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn wide(a: &[f32], ra: usize, b: &[f32], rb: usize, n: usize, out: &mut [f32]) {
+        // SAFETY (both closures): this function runs only where AVX-512 was detected
+        grouped(
+            a,
+            ra,
+            b,
+            rb,
+            n,
+            out,
+            |x, y, o| unsafe { wide_group(x, y, o) },
+            |x, y, o| unsafe { wide_group(x, y, o) },
+        )
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn half(a: &[f32], ra: usize, b: &[f32], rb: usize, n: usize, out: &mut [f32]) {
+        // SAFETY (both closures): this function runs only where AVX2 was detected
+        grouped(
+            a,
+            ra,
+            b,
+            rb,
+            n,
+            out,
+            |x, y, o| unsafe { half_group(x, y, o) },
+            |x, y, o| unsafe { half_group(x, y, o) },
+        )
+    }
+    assert!(a.len() >= ra * n && b.len() >= rb * n && out.len() >= ra * rb);
+    #[cfg(target_arch = "x86_64")]
+    match isa {
+        // SAFETY (both): the path was detected at run time (isa()); the slices are indexed
+        // with bounds checks.
+        Isa::Avx512 => return unsafe { wide(a, ra, b, rb, n, out) },
+        Isa::Avx2 => return unsafe { half(a, ra, b, rb, n, out) },
+        Isa::Portable => {}
+    }
+    let _ = isa;
+    body(a, ra, b, rb, n, out)
+}
+
 /// Scratch space of [`spmm_grouped`].
 pub(crate) struct GroupScratch {
     pos: Vec<u32>,
@@ -1326,6 +1539,41 @@ mod tests {
             Isa::Avx512 => vec![Isa::Portable, Isa::Avx2, Isa::Avx512],
             Isa::Avx2 => vec![Isa::Portable, Isa::Avx2],
             Isa::Portable => vec![Isa::Portable],
+        }
+    }
+
+    /// The row dot products against f64 sums, and bit-identical on every path.
+    #[test]
+    fn row_dots_match_f64_sums_and_agree_across_paths() {
+        for &(ra, rb, n) in &[(1, 1, 1), (3, 2, 15), (10, 10, 500), (2, 5, 33), (1, 4, 0)] {
+            let a = rnd(ra * n, 1, 0.3);
+            let b = rnd(rb * n, 2, 0.3);
+            let mut first: Option<Vec<f32>> = None;
+            for isa in modes() {
+                let mut out = vec![f32::NAN; ra * rb];
+                row_dots(isa, &a, ra, &b, rb, n, &mut out);
+                for i in 0..ra {
+                    for j in 0..rb {
+                        let want: f64 = (0..n)
+                            .map(|p| a[i * n + p] as f64 * b[j * n + p] as f64)
+                            .sum();
+                        let got = out[i * rb + j] as f64;
+                        assert!(
+                            (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                            "{got} {want}"
+                        );
+                    }
+                }
+                match &first {
+                    None => first = Some(out),
+                    Some(f) => assert_eq!(
+                        f.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        "{}",
+                        isa.name()
+                    ),
+                }
+            }
         }
     }
 

@@ -27,8 +27,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sam_optim::{
-    run_in_place, Fallible, Fused, Grad, GradientOracle, Hyper, OptimError, RunConfig, Schedule,
-    TraceRow,
+    run_in_place, Fallible, Fused, Grad, GradientOracle, Hyper, OptimError, RunConfig, SamPass,
+    SamRequest, Schedule, TraceRow,
 };
 use sam_params::{Checked, ParamGuard};
 use serde::{Deserialize, Serialize};
@@ -90,6 +90,33 @@ pub struct TrainConfig {
     /// Seed of which labels are flipped and to what (independent of `seed`).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub noise_seed: u64,
+    /// How SAM over SGD computes its step: the engine's low-rank step (default) or the
+    /// optimizer stack's two phases, the reference it is tested against.
+    #[serde(default, skip_serializing_if = "SamPath::is_low_rank")]
+    pub sam_path: SamPath,
+}
+
+/// How SAM (and USAM) over SGD computes its step on the MNIST engine. Both take the same step
+/// up to f32 rounding; other optimizers ignore it.
+///
+/// ```
+/// use sam_mnist::train::SamPath;
+/// assert_eq!(SamPath::default(), SamPath::LowRank);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SamPath {
+    /// The engine's fused low-rank step (w + ê never written; see the crate docs).
+    #[default]
+    LowRank,
+    /// sam-optim's two phases: climb to w + ê, gradient there, restore and step.
+    Reference,
+}
+
+impl SamPath {
+    fn is_low_rank(&self) -> bool {
+        *self == SamPath::LowRank
+    }
 }
 
 fn is_zero(v: &usize) -> bool {
@@ -145,6 +172,7 @@ impl TrainConfig {
             val_size: 0,
             label_noise: 0.0,
             noise_seed: 0,
+            sam_path: SamPath::LowRank,
         }
     }
     /// The paper's SGD run.
@@ -192,6 +220,7 @@ impl TrainConfig {
             val_size: 0,
             label_noise: 0.0,
             noise_seed: 0,
+            sam_path: SamPath::LowRank,
         };
         Ok(c.check()?)
     }
@@ -492,6 +521,7 @@ pub(crate) struct MlpOracle<'a> {
     focus: Option<Range<usize>>,
     // the fused step's gradient buffer (its weight parts are not written)
     scratch: Grad<f32>,
+    low_rank_sam: bool,
 }
 
 impl<'a> MlpOracle<'a> {
@@ -512,6 +542,7 @@ impl<'a> MlpOracle<'a> {
             start: 0,
             focus: None,
             scratch: Grad::default(),
+            low_rank_sam: cfg.sam_path == SamPath::LowRank,
         }
     }
 }
@@ -551,6 +582,21 @@ impl GradientOracle<f32> for MlpOracle<'_> {
         Fused::Stepped {
             loss: Some(loss as f64),
         }
+    }
+    fn fused_sam_step(&mut self, x: &mut [f32], req: &SamRequest<'_, f32>) -> Option<SamPass> {
+        if !self.low_rank_sam || self.focus.is_some() {
+            return None;
+        }
+        let rows = &self.perm[self.start..self.start + self.batch_size];
+        let chunk = req.chunk.unwrap_or(rows.len());
+        let r = self
+            .eng
+            .sam_step(x, self.samples, rows, chunk, req.lr, req.multiple);
+        Some(SamPass {
+            loss: r.loss as f64,
+            grad_norm: r.max_grad_norm,
+            perturbation_norm: r.perturbation_norm,
+        })
     }
     fn batch_len(&self) -> usize {
         self.batch_size

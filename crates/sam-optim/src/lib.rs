@@ -18,8 +18,11 @@
 //! Every update is made of the elementwise kernels in [`kernels`] (AVX-512, AVX2 and portable, the
 //! same IEEE operations) and the norm of [`Float`]; gradients carry their support ([`Grad`]),
 //! so a sparse engine's steps touch only the rows it changed; an oracle may fuse the SGD step
-//! into its gradient ([`GradientOracle::fused_sgd_step`]). The MNIST engine (sam-mnist) plugs in
-//! there; its results equal the unfused path's bit for bit (tested against a committed fixture).
+//! into its gradient ([`GradientOracle::fused_sgd_step`]), and a whole SAM step over SGD into
+//! its own passes ([`GradientOracle::fused_sam_step`], for rules whose ê is a multiple of g).
+//! The MNIST engine (sam-mnist) plugs in there: its fused SGD step equals the unfused path bit
+//! for bit (tested against a committed fixture), its low-rank SAM step equals the two-phase
+//! step up to f32 rounding (tested against it, which stays the reference).
 //!
 //! ## Zero-gradient convention and ε
 //! See [`perturb`]: normalised rules scale by ρ/(‖v‖ + ε) (ε = 0 is Eq. 3; the MNIST protocol
@@ -55,7 +58,9 @@ mod spec;
 pub use base::{Adam, BaseOptimizer, Gd, Sgd};
 pub use float::{norm, Float};
 pub use grad::{Grad, Saved};
-pub use oracle::{CountingOracle, ExactGradient, FullBatch, Fused, GradientOracle};
+pub use oracle::{
+    CountingOracle, ExactGradient, FullBatch, Fused, GradientOracle, SamPass, SamRequest,
+};
 pub use perturb::{Asam, PerturbationRule, SamRule, Usam};
 pub use plain::Plain;
 pub use run::{run, run_in_place, Fallible, Observer, RunConfig, RunOutcome, TraceRow};

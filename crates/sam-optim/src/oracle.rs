@@ -17,6 +17,33 @@ pub enum Fused {
     Unsupported,
 }
 
+/// A SAM step an oracle is asked to fuse into its own passes
+/// ([`GradientOracle::fused_sam_step`]): for each chunk k of the batch (the whole batch when
+/// `chunk` is `None`), with g_k the gradient of the chunk's mean loss at x, climb to
+/// x + ê_k, ê_k = s(‖g_k‖) g_k, take the gradient g'_k of the chunk's mean loss there, and step
+/// x ← x − lr Σ_k (|k|/B) g'_k from the unperturbed x.
+pub struct SamRequest<'a, T> {
+    /// SGD's step size.
+    pub lr: T,
+    /// Samples per perturbation (m-sharpness, m < batch); `None`: one for the batch.
+    pub chunk: Option<usize>,
+    /// The perturbation rule's multiple s(‖g_k‖) (see
+    /// [`crate::PerturbationRule::gradient_multiple`]).
+    pub multiple: &'a dyn Fn(f64) -> T,
+}
+
+/// What a fused SAM step measured on its way.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SamPass {
+    /// The mean loss at x over the batch.
+    pub loss: f64,
+    /// ‖g‖ (one perturbation) or the largest ‖g_k‖ over the chunks. When it or the loss is not
+    /// finite the oracle must not have stepped.
+    pub grad_norm: f64,
+    /// ‖ê‖, or the chunks' ‖ê_k‖ averaged by chunk size.
+    pub perturbation_norm: f64,
+}
+
 /// A source of gradients for the optimizers.
 ///
 /// Stochastic oracles draw their randomness (minibatch, noise) in [`GradientOracle::begin_step`],
@@ -34,6 +61,12 @@ pub trait GradientOracle<T: Float = f64> {
     /// same result as computing the gradient and stepping.
     fn fused_sgd_step(&mut self, _x: &mut [T], _lr: T) -> Fused {
         Fused::Unsupported
+    }
+    /// A whole SAM step with an SGD base fused into the oracle's own passes, if it has one
+    /// (see [`SamRequest`]); it must equal the two-phase step of [`crate::Sam`] up to rounding.
+    /// `None`: not offered, [`crate::Sam`] takes its two phases.
+    fn fused_sam_step(&mut self, _x: &mut [T], _req: &SamRequest<'_, T>) -> Option<SamPass> {
+        None
     }
     /// Samples in the current step's batch (1 for a deterministic objective).
     fn batch_len(&self) -> usize {
@@ -173,6 +206,13 @@ impl<T: Float> GradientOracle<T> for CountingOracle<'_, T> {
         let r = self.inner.fused_sgd_step(x, lr);
         if matches!(r, Fused::Stepped { .. }) {
             self.full += 1;
+        }
+        r
+    }
+    fn fused_sam_step(&mut self, x: &mut [T], req: &SamRequest<'_, T>) -> Option<SamPass> {
+        let r = self.inner.fused_sam_step(x, req);
+        if r.is_some() {
+            self.full += 2; // a gradient at x and one at x + ê, chunk by chunk
         }
         r
     }

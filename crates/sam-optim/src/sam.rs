@@ -3,8 +3,8 @@
 use crate::base::check_loss;
 use crate::perturb::{PerturbationRule, SamRule};
 use crate::{
-    BaseOptimizer, Float, Grad, GradientOracle, OptimError, Optimizer, Result, Saved, Schedule,
-    StepInfo,
+    BaseOptimizer, Float, Grad, GradientOracle, OptimError, Optimizer, Result, SamRequest, Saved,
+    Schedule, StepInfo,
 };
 
 /// SAM (Foret et al. 2021; the review's Eq. 3) around a base optimizer `B` with perturbation
@@ -18,6 +18,10 @@ use crate::{
 /// gets its own ê from its own gradient, and the base optimizer steps with the chunk gradients
 /// at their perturbed points averaged by chunk size (SAM paper, section 4.1). Any minibatch
 /// oracle supports it through [`GradientOracle::focus`]; m ≥ the batch size is plain SAM.
+///
+/// With an SGD base and a rule whose ê is a multiple of g (SAM, USAM), an oracle may take the
+/// whole step in its own passes ([`GradientOracle::fused_sam_step`]: the MNIST engine's
+/// low-rank step); the two phases above are the reference it is tested against.
 ///
 /// ```
 /// use sam_objectives::Fig2;
@@ -94,6 +98,47 @@ impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Sam<B, P, T> {
         let en = self.rule.climb(x, &self.g, gn, rho, &mut self.saved);
         Ok((loss, gn, en))
     }
+
+    /// The whole step in the oracle's own passes, when the base is SGD, the rule's ê is a
+    /// multiple of g and the oracle offers it; `None` otherwise.
+    fn fused(
+        &mut self,
+        x: &mut [T],
+        t: usize,
+        rho: f64,
+        oracle: &mut dyn GradientOracle<T>,
+    ) -> Result<Option<StepInfo>> {
+        let Some(lr) = self.base.sgd_rate(t)? else {
+            return Ok(None);
+        };
+        let rule = &self.rule;
+        if rule.gradient_multiple(1.0, rho).is_none() {
+            return Ok(None);
+        }
+        let multiple = |n: f64| rule.gradient_multiple(n, rho).unwrap_or(T::ZERO);
+        let chunk = self.m.filter(|&m| m < oracle.batch_len());
+        let req = SamRequest {
+            lr: T::from_f64(lr),
+            chunk,
+            multiple: &multiple,
+        };
+        let Some(pass) = oracle.fused_sam_step(x, &req) else {
+            return Ok(None);
+        };
+        check_loss(Some(pass.loss), t)?;
+        if !pass.grad_norm.is_finite() {
+            return Err(OptimError::diverged(t + 1, "the gradient", pass.grad_norm));
+        }
+        Ok(Some(StepInfo {
+            loss: Some(pass.loss),
+            grad_norm: if chunk.is_some() {
+                f64::NAN
+            } else {
+                pass.grad_norm
+            },
+            perturbation_norm: pass.perturbation_norm,
+        }))
+    }
 }
 
 impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Optimizer<T> for Sam<B, P, T> {
@@ -107,6 +152,9 @@ impl<T: Float, B: BaseOptimizer<T>, P: PerturbationRule<T>> Optimizer<T> for Sam
         oracle: &mut dyn GradientOracle<T>,
     ) -> Result<StepInfo> {
         let rho = self.rho.checked_at("rho", t)?;
+        if let Some(info) = self.fused(x, t, rho, oracle)? {
+            return Ok(info);
+        }
         let b = oracle.batch_len();
         match self.m {
             Some(m) if m < b => {

@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use sam_mnist::data::{self, LoadOptions};
 use sam_mnist::model::{Params, SIZES};
-use sam_mnist::train::{evaluate, run_many, train_with, Optimizer, SampleSets, TrainConfig};
+use sam_mnist::train::{
+    evaluate, run_many, train_with, Optimizer, SamPath, SampleSets, TrainConfig,
+};
 use sam_params::ParamGuard;
 use serde_json::json;
 use std::path::PathBuf;
@@ -182,24 +184,19 @@ fn main() -> Result<()> {
 
     // --- per-step timings: training-only time per epoch of 100 steps
     let mut steps = serde_json::Map::new();
-    for (name, opt, m, jax_us) in [
-        ("sgd_step", Optimizer::Sgd, None, jax::SGD_STEP_US),
-        (
-            "sam_step",
-            Optimizer::Sam { rho: 0.2 },
-            None,
-            jax::SAM_STEP_US,
-        ),
-        (
-            "sam_m1_step",
-            Optimizer::Sam { rho: 0.2 },
-            Some(1),
-            f64::NAN,
-        ),
-        ("adam_step", Optimizer::Adam, None, jax::ADAM_STEP_US),
+    let sam = Optimizer::Sam { rho: 0.2 };
+    let (fast, reference) = (SamPath::LowRank, SamPath::Reference);
+    for (name, opt, m, path, jax_us) in [
+        ("sgd_step", Optimizer::Sgd, None, fast, jax::SGD_STEP_US),
+        ("sam_step", sam, None, fast, jax::SAM_STEP_US),
+        ("sam_m1_step", sam, Some(1), fast, f64::NAN),
+        ("sam_reference_step", sam, None, reference, f64::NAN),
+        ("sam_m1_reference_step", sam, Some(1), reference, f64::NAN),
+        ("adam_step", Optimizer::Adam, None, fast, jax::ADAM_STEP_US),
     ] {
         let cfg = TrainConfig {
             m_sharpness: m,
+            sam_path: path,
             ..TrainConfig::paper(opt, 0)
         }
         .check()?;

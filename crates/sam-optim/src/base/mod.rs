@@ -21,6 +21,11 @@ pub trait BaseOptimizer<T: Float = f64> {
         saved.restore(x);
         self.update(x, g, t)
     }
+    /// The step size η_t when the update is plain SGD, x ← x − η_t g (lets an oracle fuse a
+    /// whole SAM step, [`GradientOracle::fused_sam_step`]); `None` (the default) otherwise.
+    fn sgd_rate(&self, _t: usize) -> Result<Option<f64>> {
+        Ok(None)
+    }
     /// One step driven by the gradient at x, computed into `g` (SGD overrides it to use an
     /// oracle's fused step when there is one).
     fn plain_step(

@@ -57,6 +57,9 @@ impl<T: Float> BaseOptimizer<T> for Gd {
         }
         Ok(())
     }
+    fn sgd_rate(&self, t: usize) -> Result<Option<f64>> {
+        Ok(Some(self.eta.checked_at("eta", t)?))
+    }
     fn plain_step(
         &mut self,
         x: &mut [T],

@@ -33,6 +33,14 @@ pub trait PerturbationRule<T: Float = f64> {
         rho: f64,
         saved: &mut Saved<T>,
     ) -> f64;
+    /// For rules whose ê is a multiple of the gradient, ê = s g: that multiple s for ‖g‖ =
+    /// `g_norm` and radius `rho` (then [`PerturbationRule::climb`] must be `x ← x + s g`).
+    /// An oracle can then climb in its own representation of g (the MNIST engine's low-rank
+    /// SAM step, [`crate::GradientOracle::fused_sam_step`]). `None` (the default): ê is not a
+    /// multiple of g (ASAM).
+    fn gradient_multiple(&self, _g_norm: f64, _rho: f64) -> Option<T> {
+        None
+    }
 }
 
 /// The scale ρ/(‖v‖ + ε) of a normalised rule, 0 when ‖v‖ = 0 or the scale is not finite (see

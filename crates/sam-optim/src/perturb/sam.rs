@@ -58,9 +58,11 @@ impl<T: Float> PerturbationRule<T> for SamRule {
         rho: f64,
         saved: &mut Saved<T>,
     ) -> f64 {
-        let n = g_norm;
-        let s: T = normalized_scale(rho, n, self.eps);
+        let s: T = normalized_scale(rho, g_norm, self.eps);
         saved.climb(x, g, s);
-        s.abs().to_f64() * n
+        s.abs().to_f64() * g_norm
+    }
+    fn gradient_multiple(&self, g_norm: f64, rho: f64) -> Option<T> {
+        Some(normalized_scale(rho, g_norm, self.eps))
     }
 }

@@ -32,4 +32,7 @@ impl<T: Float> PerturbationRule<T> for Usam {
         saved.climb(x, g, T::from_f64(rho));
         rho * g_norm
     }
+    fn gradient_multiple(&self, _g_norm: f64, rho: f64) -> Option<T> {
+        Some(T::from_f64(rho))
+    }
 }
