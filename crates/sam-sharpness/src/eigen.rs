@@ -257,9 +257,7 @@ pub fn hutchinson_trace(hvp: Hvp<'_>, d: usize, probes: usize, seed: u64) -> Res
     })
 }
 
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+pub(crate) use sam_optim::float::dot;
 
 /// [`lanczos`] on the Hessian of `f` at `x`, through its Hessian-vector product.
 ///
