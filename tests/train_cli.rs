@@ -68,12 +68,40 @@ fn train_json_summary_and_csv_follow_the_contract() {
         "header + epochs 0, 1, 2:\n{text}"
     );
     assert!(text.starts_with("epoch,grad_evals,train_loss"));
-    // Same seed and settings: bit-identical losses.
-    let (_, out2, _) = samlab(&args);
-    let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
-    for key in ["train_loss", "test_loss", "test_acc", "gap"] {
-        assert_eq!(v[key], v2[key], "{key} differs between identical runs");
+    // Same seed and settings: bit-identical losses, whatever the evaluation's thread count
+    // (the default uses every available core), and the same rows in the CSV.
+    for threads in ["1", "2", "3"] {
+        let csv2 = dir.path().join(format!("run{threads}.csv"));
+        let csv2_s = csv2.display().to_string();
+        let mut a2 = args.to_vec();
+        let k = a2.len() - 2;
+        a2[k] = &csv2_s;
+        a2.extend(["--threads", threads]);
+        let (code, out2, err) = samlab(&a2);
+        assert_eq!(code, 0, "{err}");
+        let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
+        for key in ["train_loss", "test_loss", "test_acc", "gap"] {
+            assert_eq!(v[key], v2[key], "{key} differs with --threads {threads}");
+        }
+        let rows = |t: &str| -> Vec<String> {
+            // every column but the timing ones
+            let mut lines = t.lines();
+            let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+            let keep: Vec<usize> = (0..head.len())
+                .filter(|&i| !head[i].contains("wall") && !head[i].contains("cpu"))
+                .collect();
+            lines
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    keep.iter().map(|&i| f[i]).collect::<Vec<_>>().join(",")
+                })
+                .collect()
+        };
+        assert_eq!(rows(&text), rows(&std::fs::read_to_string(&csv2).unwrap()));
     }
+    let (code, _, err) = samlab(&["train", "--optimizer", "sgd", "--threads", "0"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--threads 0"), "{err}");
 }
 
 #[test]

@@ -99,6 +99,10 @@ pub struct Args {
     /// symlink, a FIFO or a device is refused before training).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Threads of the per-epoch evaluation (training steps run on one; every row is
+    /// bit-identical for any count) [default: the cores available to this process].
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -245,6 +249,11 @@ fn check_writable(path: &std::path::Path) -> Result<()> {
 /// Runs `samlab train`.
 pub fn run(a: Args) -> Result<()> {
     let cfg = config(&a)?;
+    let threads = match a.threads {
+        Some(0) => bail!("--threads 0: pass at least 1 (or omit it for the available cores)"),
+        Some(t) => t.min(256),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     if let Some(out) = &a.out {
         check_writable(out)?;
     }
@@ -263,7 +272,7 @@ pub fn run(a: Args) -> Result<()> {
     );
     pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
     let sets = SampleSets::for_config(&data, &cfg)?;
-    let out = train_with(&cfg, &sets, 1, |r| {
+    let out = train_with(&cfg, &sets, threads, |r| {
         if r.epoch > 0 {
             pb.inc(1);
         }

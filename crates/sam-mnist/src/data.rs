@@ -6,6 +6,15 @@
 //! lacks the files they are fetched from the mirrors (overridable with `SAM_MNIST_MIRRORS`, a
 //! comma-separated list of base URLs), verified, and written through a temporary file that is
 //! renamed into place, so no partial file is ever left behind.
+//!
+//! Verified cache: the image files take most of the start-up (about 0.25 s to read, decompress
+//! and hash). After one has been verified, its payload is kept in
+//! `$XDG_CACHE_HOME/samlab/mnist-verified/` (else `~/.cache/...`), keyed by the source file's
+//! path, size, modification time and inode and by the canonical checksum; a later read of the
+//! same unchanged file takes the cached bytes (length checked) instead. A changed file (new size,
+//! mtime or inode) is verified again and replaces its entry; the folder keeps the four newest
+//! entries (at most about 190 MB). `SAM_MNIST_NO_CACHE` set turns the cache off; failing to
+//! write it is never an error. The small label files are always verified.
 
 use crate::error::{MnistError, Result};
 use sha2::{Digest, Sha256};
@@ -237,7 +246,105 @@ fn gunzip(bytes: &[u8], path: &Path, max_len: usize) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Reads one file from `dir` (`<name>` raw, else `<name>.gz`), verifies it and returns the payload.
+/// Payloads at least this large are cached once verified (the image files; the label files
+/// verify in well under a millisecond).
+const CACHE_MIN_PAYLOAD: usize = 1 << 20;
+
+/// The cache entry of the verified payload of `src` (as it is now: size, mtime, inode), or
+/// `None` when caching is off or there is no cache folder.
+fn cache_entry(src: &Path, spec: &IdxSpec) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    if std::env::var_os("SAM_MNIST_NO_CACHE").is_some() || spec.file_len() < CACHE_MIN_PAYLOAD {
+        return None;
+    }
+    let meta = std::fs::metadata(src).ok()?;
+    let path = std::fs::canonicalize(src).ok()?;
+    // FNV-1a of the canonical path: one entry per source file
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.as_os_str().as_encoded_bytes() {
+        h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let dir = cache_dir()?.with_file_name("mnist-verified");
+    Some(dir.join(format!(
+        "{}-{h:016x}-{}-{}.{}-{}-{}.u8",
+        spec.name,
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ino(),
+        &spec.sha256[..16]
+    )))
+}
+
+/// The cached payload of `entry`, if present with the payload's exact length.
+fn read_cached(entry: &Path, spec: &IdxSpec) -> Option<Vec<u8>> {
+    let want = spec.file_len() - (4 + 4 * spec.dims.len());
+    let len = std::fs::metadata(entry).ok()?.len();
+    if len != want as u64 {
+        return None;
+    }
+    std::fs::read(entry).ok().filter(|b| b.len() == want)
+}
+
+/// Entries kept in the cache folder (the newest; each is one image file's payload, 8 or 47 MB).
+const CACHE_KEEP: usize = 4;
+
+/// Writes `payload` as `entry` (through a temporary file renamed into place), removes the older
+/// entries of the same source file and keeps the [`CACHE_KEEP`] newest entries in all; errors
+/// are ignored (the cache is an optimisation).
+fn write_cached(entry: &Path, spec: &IdxSpec, payload: &[u8]) {
+    let (Some(dir), Some(name)) = (entry.parent(), entry.file_name()) else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    // "<file name>-<path hash>-" identifies the source file
+    let Some(prefix) = name.get(..spec.name.len() + 18) else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, payload).is_err() || std::fs::rename(&tmp, entry).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    for e in rd.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n == *name || !n.ends_with(".u8") {
+            continue;
+        }
+        if n.starts_with(prefix) {
+            let _ = std::fs::remove_file(e.path());
+        } else if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+            others.push((t, e.path()));
+        }
+    }
+    others.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (_, p) in others.iter().skip(CACHE_KEEP - 1) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// [`verify_idx`] of the bytes `read` gives, through the verified cache of `src`.
+fn verified(src: &Path, spec: &IdxSpec, read: impl FnOnce() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    let entry = cache_entry(src, spec);
+    if let Some(hit) = entry.as_deref().and_then(|e| read_cached(e, spec)) {
+        return Ok(hit);
+    }
+    let payload = verify_idx(&read()?, spec, src)?;
+    if let Some(e) = &entry {
+        write_cached(e, spec, &payload);
+    }
+    Ok(payload)
+}
+
+/// Reads one file from `dir` (`<name>` raw, else `<name>.gz`), verifies it and returns the payload
+/// (through the verified cache for the image files: see the module docs).
 ///
 /// ```
 /// use sam_mnist::{data::{read_idx, TEST_LABELS}, MnistError};
@@ -258,8 +365,7 @@ pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
                 expected: spec.file_len(),
             });
         }
-        let bytes = std::fs::read(&raw).map_err(io_err(&raw))?;
-        verify_idx(&bytes, spec, &raw)
+        verified(&raw, spec, || std::fs::read(&raw).map_err(io_err(&raw)))
     } else if gz.is_file() {
         let len = std::fs::metadata(&gz).map_err(io_err(&gz))?.len();
         if len > MAX_DOWNLOAD {
@@ -268,8 +374,10 @@ pub fn read_idx(dir: &Path, spec: &IdxSpec) -> Result<Vec<u8>> {
                 gz.display()
             )));
         }
-        let bytes = std::fs::read(&gz).map_err(io_err(&gz))?;
-        verify_idx(&gunzip(&bytes, &gz, spec.file_len())?, spec, &gz)
+        verified(&gz, spec, || {
+            let bytes = std::fs::read(&gz).map_err(io_err(&gz))?;
+            gunzip(&bytes, &gz, spec.file_len())
+        })
     } else {
         Err(MnistError::Missing {
             file: spec.name.to_string(),

@@ -1449,6 +1449,61 @@ pub fn peak_gflops(threads: usize, seconds: f64) -> f64 {
     threads as f64 * iters as f64 * flop_per_iter / elapsed / 1e9
 }
 
+/// The GFLOP/s of the project's dense GEMM on the evaluation's main shape (a block of 192 rows
+/// times the 500 x 300 layer, with its bias row), on `threads` threads at once, each on its own
+/// matrices, for about `seconds`: the rate the evaluation pass could reach if nothing else took
+/// time (a second yardstick beside [`peak_gflops`]).
+///
+/// ```
+/// let g = sam_mnist::kernels::gemm_gflops(1, 0.01);
+/// assert!(g.is_finite() && g > 0.0);
+/// ```
+pub fn gemm_gflops(threads: usize, seconds: f64) -> f64 {
+    let threads = threads.max(1);
+    let (m, n, k) = (crate::fast::EVAL_BLOCK, 300, 500);
+    let isa = isa();
+    let run = |reps: usize| {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i % 7) as f32 - 3.0) * 0.01).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i % 5) as f32 - 2.0) * 0.01).collect();
+        let bias = vec![0.1f32; n];
+        let mut c = vec![0.0f32; m * n];
+        for _ in 0..reps {
+            let a = MatRef {
+                data: &a,
+                rs: k,
+                cs: 1,
+            };
+            gemm(isa, m, n, k, a, &b, n, Some(&bias), &mut c, n, None);
+            std::hint::black_box(&mut c);
+        }
+    };
+    // calibrate on one thread
+    let mut reps = 4;
+    let per = loop {
+        let t = std::time::Instant::now();
+        run(reps);
+        let s = t.elapsed().as_secs_f64();
+        if s > 0.02 || reps > 1 << 24 {
+            break s / reps as f64;
+        }
+        reps *= 4;
+    };
+    let reps = ((seconds / per.max(1e-12)) as usize).max(1);
+    let barrier = std::sync::Barrier::new(threads + 1);
+    let start = std::thread::scope(|sc| {
+        for _ in 0..threads {
+            sc.spawn(|| {
+                barrier.wait();
+                run(reps);
+            });
+        }
+        barrier.wait();
+        std::time::Instant::now()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    threads as f64 * reps as f64 * 2.0 * (m * n * k) as f64 / elapsed / 1e9
+}
+
 /// `iters` rounds of independent multiply-add chains (16 AVX-512 registers, 12 AVX2 ones, or 16
 /// plain f32); returns their sum (so nothing is optimised away).
 fn fma_chains(isa: Isa, iters: u64) -> f32 {

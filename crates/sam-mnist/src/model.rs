@@ -317,15 +317,12 @@ fn vecmat_acc(a: &[f64], w: &[f64], n: usize, out: &mut [f64]) {
     }
 }
 
-/// `out[k] = sum_j w[k*n + j] * d[j]` (f64).
+/// `out[k] = sum_j w[k*n + j] * d[j]` (f64; each row's sum in the 8 partial sums of
+/// [`sam_optim::float::dot`]: a single running sum is bound by the adds' latency).
 fn matvec_t(w: &[f64], d: &[f64], out: &mut [f64]) {
     let n = d.len();
     for (k, o) in out.iter_mut().enumerate() {
-        *o = w[k * n..(k + 1) * n]
-            .iter()
-            .zip(d)
-            .map(|(a, b)| a * b)
-            .sum();
+        *o = sam_optim::float::dot(&w[k * n..(k + 1) * n], d);
     }
 }
 
@@ -452,7 +449,7 @@ fn sample_f64(
 
 /// Samples per chunk of the f64 paths: chunks are processed in parallel and summed in a fixed
 /// order, so results do not depend on the thread count.
-const CHUNK: usize = 50;
+const CHUNK: usize = 125;
 
 fn reduce_f64(
     sizes: &[usize],

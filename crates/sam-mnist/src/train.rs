@@ -1211,6 +1211,39 @@ impl BatchGradient {
         }
     }
 
+    /// The layer sizes it was made for.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Where the gradient over `rows` can be nonzero: the first layer's weight rows of the pixels
+    /// nonzero in some row (a zero input adds nothing to its row), then everything from the
+    /// first bias on; as ranges of the flat parameters, ascending.
+    ///
+    /// ```
+    /// use sam_mnist::{model::Samples, train::BatchGradient};
+    /// let s = Samples::new(vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.5], vec![1, 0], 3).unwrap();
+    /// let b = BatchGradient::new(&[3, 4, 2], 2);
+    /// // pixel 1 (row 0) and pixel 2 (row 1): weight rows 4..8 and 8..12, then biases on
+    /// assert_eq!(b.support(&s, &[0, 1]), vec![4..8, 8..12, 12..26]);
+    /// ```
+    pub fn support(&self, samples: &Samples, rows: &[usize]) -> Vec<Range<usize>> {
+        let (n0, n1) = (self.sizes[0], self.sizes.get(1).copied().unwrap_or(0));
+        let mut on = vec![false; n0];
+        for &r in rows.iter().filter(|&&r| r < samples.len()) {
+            for (o, &v) in on.iter_mut().zip(samples.row(r)) {
+                *o |= v != 0.0;
+            }
+        }
+        let b0 = n0 * n1;
+        let mut out: Vec<Range<usize>> = (0..n0)
+            .filter(|&k| on[k])
+            .map(|k| k * n1..(k + 1) * n1)
+            .collect();
+        out.push(b0..crate::model::n_params(&self.sizes));
+        out
+    }
+
     /// Mean loss over `rows` of `samples` at the flat parameters `params`, and its gradient.
     /// Errors (never panics) on an empty batch, more rows than the capacity, a row out of
     /// range, or parameters or samples of the wrong shape.

@@ -12,7 +12,9 @@
 //! of the step's batch that are on in one run and off in the other, as the training engine's
 //! forward pass computes them ([`relu_pattern`]: an f64 evaluation would miss a unit within f32
 //! rounding of its kink). A flip makes the two gradients differ by that unit's whole
-//! contribution, not by rounding. What it finds is in [`Verdicts`]; the runs start from the JAX
+//! contribution, not by rounding. For SAM the flips of its second pass, at w + ê, count too (a
+//! flip there changes the gradient the step takes just as much). What it finds is in
+//! [`Verdicts`]; the runs start from the JAX
 //! replay's weights and order ([`JAX_REPLAY`]) and from samlab's own.
 
 use crate::{ExperimentError, Result};
@@ -21,8 +23,8 @@ use rand_chacha::ChaCha8Rng;
 use sam_mnist::data::{load, LoadOptions};
 use sam_mnist::model::{Params, SIZES};
 use sam_mnist::train::{
-    batch_orders, evaluate, load_replay, relu_pattern, trajectory, Optimizer, SampleSets,
-    TrainConfig,
+    batch_loss_grad, batch_orders, evaluate, load_replay, relu_pattern, trajectory, Optimizer,
+    SampleSets, TrainConfig,
 };
 use sam_params::ParamGuard;
 use serde::{Deserialize, Serialize};
@@ -290,6 +292,17 @@ fn pattern(p: &[f32], sets: &SampleSets, rows: &[usize]) -> Result<Vec<bool>> {
     ))
 }
 
+/// SAM's perturbed point w + ê, ê = ρ g/(‖g‖ + ε) with g the engine's gradient over `rows` at
+/// `p` (formed explicitly: the training engine's low-rank step computes the same pass without
+/// writing it, equal up to rounding, so a flip within rounding of a kink may be missed or extra).
+fn climbed(p: &[f32], sets: &SampleSets, rows: &[usize], rho: f64, eps: f64) -> Result<Vec<f32>> {
+    let params = Params::from_flat(&SIZES, p.to_vec())?;
+    let (_, g) = batch_loss_grad(&params, &sets.train, rows);
+    let n = sam_optim::float::sumsq(&g).sqrt();
+    let s: f32 = sam_optim::perturb::normalized_scale(rho, n, eps);
+    Ok(p.iter().zip(&g).map(|(w, gi)| w + s * gi).collect())
+}
+
 fn distance(a: &[f32], b: &[f32]) -> f64 {
     a.iter()
         .zip(b)
@@ -358,6 +371,15 @@ pub fn lockstep(
                 let rows = rows_of(t + 1);
                 let (sa, sb) = (pattern(&a, sets, rows)?, pattern(&b, sets, rows)?);
                 pending_flips = sa.iter().zip(&sb).filter(|(x, y)| x != y).count();
+                // SAM's second gradient runs at w + ê: its flips count too
+                if let Optimizer::Sam { rho } = cfg.optimizer {
+                    let (pa, pb) = (
+                        climbed(&a, sets, rows, rho, cfg.sam_eps)?,
+                        climbed(&b, sets, rows, rho, cfg.sam_eps)?,
+                    );
+                    let (sa, sb) = (pattern(&pa, sets, rows)?, pattern(&pb, sets, rows)?);
+                    pending_flips += sa.iter().zip(&sb).filter(|(x, y)| x != y).count();
+                }
             }
         }
         Ok(Some((trace, epochs)))
