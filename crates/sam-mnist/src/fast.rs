@@ -4,7 +4,7 @@
 
 use crate::kernels::{self, MatRef};
 use crate::model::{layer_offsets, Params, Samples};
-use sam_optim::Grad;
+use sam_optim::{Grad, SamPass};
 
 /// Rows per evaluation block (activations of a block stay in cache).
 pub(crate) const EVAL_BLOCK: usize = 192;
@@ -62,15 +62,6 @@ pub(crate) struct Engine {
     /// One chunk's small matrix (m_k x m_k) and one layer's bias gradient.
     block: Vec<f32>,
     bias_grad: Vec<f32>,
-}
-
-/// What [`Engine::sam_step`] measured: the mean loss at x, the largest ‖g_k‖ over the chunks
-/// (NaN when the loss or a norm was not finite: the parameters are then untouched) and the
-/// chunks' ‖ê_k‖ averaged by size.
-pub(crate) struct SamStepped {
-    pub loss: f32,
-    pub max_grad_norm: f64,
-    pub perturbation_norm: f64,
 }
 
 /// The parameters a gradient pass reads: as they are, or to be stepped by SGD in the pass.
@@ -407,7 +398,9 @@ impl Engine {
     ///
     /// Costs over an SGD step: a forward pass and the input deltas, plus O(m_k²) products per
     /// row; no pass over the parameters. Equals the two-phase step (sam_optim::Sam) up to f32
-    /// rounding; chunk = batch is plain SAM, chunk = 1 is 1-SAM.
+    /// rounding; chunk = batch is plain SAM, chunk = 1 is 1-SAM. Returns the mean loss at w, the
+    /// largest ‖g_k‖ (NaN, with the parameters untouched, when the loss or a norm is not finite)
+    /// and the chunks' ‖ê_k‖ averaged by size.
     pub fn sam_step(
         &mut self,
         p: &mut [f32],
@@ -416,7 +409,7 @@ impl Engine {
         chunk: usize,
         lr: f32,
         multiple: &dyn Fn(f64) -> f32,
-    ) -> SamStepped {
+    ) -> SamPass {
         let m = rows.len();
         assert!(m > 0 && m <= self.cap && chunk > 0);
         let s = self.sizes.clone();
@@ -474,9 +467,10 @@ impl Engine {
             }
             let norm = sq.max(0.0).sqrt();
             if !(norm.is_finite() && loss.is_finite()) {
-                return SamStepped {
-                    loss: loss / m as f32,
-                    max_grad_norm: f64::NAN,
+                // not stepped: the parameters are untouched
+                return SamPass {
+                    loss: (loss / m as f32) as f64,
+                    grad_norm: f64::NAN,
                     perturbation_norm: f64::NAN,
                 };
             }
@@ -568,9 +562,9 @@ impl Engine {
         let gb = &mut self.bias_grad[..n1];
         colsum(&self.deltas[0][..m * n1], n1, gb);
         sam_optim::kernels::sub_scaled(&mut p[b0..b0 + n1], gb, lr);
-        SamStepped {
-            loss: loss / m as f32,
-            max_grad_norm: max_norm,
+        SamPass {
+            loss: (loss / m as f32) as f64,
+            grad_norm: max_norm,
             perturbation_norm: e_mean,
         }
     }

@@ -589,14 +589,10 @@ impl GradientOracle<f32> for MlpOracle<'_> {
         }
         let rows = &self.perm[self.start..self.start + self.batch_size];
         let chunk = req.chunk.unwrap_or(rows.len());
-        let r = self
-            .eng
-            .sam_step(x, self.samples, rows, chunk, req.lr, req.multiple);
-        Some(SamPass {
-            loss: r.loss as f64,
-            grad_norm: r.max_grad_norm,
-            perturbation_norm: r.perturbation_norm,
-        })
+        Some(
+            self.eng
+                .sam_step(x, self.samples, rows, chunk, req.lr, req.multiple),
+        )
     }
     fn batch_len(&self) -> usize {
         self.batch_size

@@ -212,9 +212,9 @@ fn low_rank_algebra_equals_the_direct_sam_step_in_f64() {
                     }
                 }
                 let s = rho / (sq.sqrt() + eps);
-                for l in 0..nl {
-                    for i in lo..hi {
-                        dh[l][i].iter_mut().for_each(|v| *v *= s);
+                for layer in &mut dh {
+                    for row in &mut layer[lo..hi] {
+                        row.iter_mut().for_each(|v| *v *= s);
                     }
                 }
             }
