@@ -1208,6 +1208,11 @@ impl BatchGradient {
     }
 
     /// The layer sizes it was made for.
+    ///
+    /// ```
+    /// let b = sam_mnist::train::BatchGradient::new(&[3, 4, 2], 2);
+    /// assert_eq!(b.sizes(), &[3, 4, 2]);
+    /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }

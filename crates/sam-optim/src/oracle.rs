@@ -22,6 +22,30 @@ pub enum Fused {
 /// `chunk` is `None`), with g_k the gradient of the chunk's mean loss at x, climb to
 /// x + ê_k, ê_k = s(‖g_k‖) g_k, take the gradient g'_k of the chunk's mean loss there, and step
 /// x ← x − lr Σ_k (|k|/B) g'_k from the unperturbed x.
+///
+/// ```
+/// use sam_optim::{Gd, Grad, GradientOracle, Optimizer, Sam, SamPass, SamRequest, Schedule};
+/// // f(x) = x²/2 (g = x), with its SAM step fused: the same step as the two phases
+/// struct Fused { gradients: usize }
+/// impl GradientOracle for Fused {
+///     fn gradient(&mut self, x: &[f64], out: &mut Grad<f64>) -> Option<f64> {
+///         self.gradients += 1;
+///         out.dense_mut(1)[0] = x[0];
+///         Some(x[0] * x[0] / 2.0)
+///     }
+///     fn fused_sam_step(&mut self, x: &mut [f64], req: &SamRequest<'_, f64>) -> Option<SamPass> {
+///         let (g, loss) = (x[0], x[0] * x[0] / 2.0);
+///         let s = (req.multiple)(g.abs());
+///         x[0] -= req.lr * (x[0] + s * g); // the gradient at x + s g
+///         Some(SamPass { loss, grad_norm: g.abs(), perturbation_norm: s.abs() * g.abs() })
+///     }
+/// }
+/// let mut sam = Sam::new(Gd::new(Schedule::constant(0.1).unwrap()), Schedule::constant(0.5).unwrap());
+/// let (mut x, mut oracle) = ([2.0], Fused { gradients: 0 });
+/// let info = sam.step(&mut x, 0, &mut oracle).unwrap();
+/// assert_eq!((x[0], info.perturbation_norm), (1.75, 0.5)); // 2 − 0.1 · (2 + 0.5)
+/// assert_eq!(oracle.gradients, 0); // the fused step was taken, not the two phases
+/// ```
 pub struct SamRequest<'a, T> {
     /// SGD's step size.
     pub lr: T,

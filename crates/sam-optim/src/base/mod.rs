@@ -23,6 +23,14 @@ pub trait BaseOptimizer<T: Float = f64> {
     }
     /// The step size η_t when the update is plain SGD, x ← x − η_t g (lets an oracle fuse a
     /// whole SAM step, [`GradientOracle::fused_sam_step`]); `None` (the default) otherwise.
+    ///
+    /// ```
+    /// use sam_optim::{Adam, BaseOptimizer, Gd, Schedule};
+    /// let gd = Gd::new(Schedule::constant(0.1).unwrap());
+    /// assert_eq!(BaseOptimizer::<f64>::sgd_rate(&gd, 0).unwrap(), Some(0.1));
+    /// let adam = Adam::new(Schedule::constant(0.1).unwrap(), 0.9, 0.999, 1e-8).unwrap();
+    /// assert_eq!(BaseOptimizer::<f64>::sgd_rate(&adam, 0).unwrap(), None);
+    /// ```
     fn sgd_rate(&self, _t: usize) -> Result<Option<f64>> {
         Ok(None)
     }

@@ -38,6 +38,13 @@ pub trait PerturbationRule<T: Float = f64> {
     /// An oracle can then climb in its own representation of g (the MNIST engine's low-rank
     /// SAM step, [`crate::GradientOracle::fused_sam_step`]). `None` (the default): ê is not a
     /// multiple of g (ASAM).
+    ///
+    /// ```
+    /// use sam_optim::{perturb::PerturbationRule, Asam, SamRule, Usam};
+    /// assert_eq!(PerturbationRule::<f64>::gradient_multiple(&SamRule::EQ3, 4.0, 1.0), Some(0.25));
+    /// assert_eq!(PerturbationRule::<f64>::gradient_multiple(&Usam, 4.0, 1.0), Some(1.0));
+    /// assert_eq!(PerturbationRule::<f64>::gradient_multiple(&Asam::new(0.01, 0.0).unwrap(), 4.0, 1.0), None);
+    /// ```
     fn gradient_multiple(&self, _g_norm: f64, _rho: f64) -> Option<T> {
         None
     }
