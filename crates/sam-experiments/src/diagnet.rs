@@ -32,7 +32,6 @@ use sam_objectives::{DiagNet, Objective};
 use sam_optim::{build, run, FullBatch, Hyper, Method, OptimError, RunConfig};
 use sam_results::mean_std;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// The experiment's folder name under `results/` (and its `--only` name).
 pub const NAME: &str = "diagnet";
@@ -699,30 +698,13 @@ fn run_truth(
     Ok(())
 }
 
-impl Results {
-    /// Writes every file into `dir` (atomically, one by one).
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        use sam_results::{write_csv, write_json};
-        write_csv(&dir.join("runs.csv"), &self.runs)?;
-        write_csv(&dir.join("diverged.csv"), &self.diverged)?;
-        write_csv(&dir.join("summary.csv"), &self.summary)?;
-        write_json(&dir.join("verdicts.json"), &self.verdicts)?;
-        write_json(&dir.join("meta.json"), &self.meta)?;
-        Ok(())
-    }
-
-    /// Reads what [`Results::write`] wrote.
-    pub fn read(dir: &Path) -> Result<Self> {
-        use sam_results::{read_csv, read_json};
-        Ok(Self {
-            runs: read_csv(&dir.join("runs.csv"))?,
-            diverged: read_csv(&dir.join("diverged.csv"))?,
-            summary: read_csv(&dir.join("summary.csv"))?,
-            verdicts: read_json(&dir.join("verdicts.json"))?,
-            meta: read_json(&dir.join("meta.json"))?,
-        })
-    }
-}
+crate::results_files!(
+    runs: csv "runs.csv",
+    diverged: csv "diverged.csv",
+    summary: csv "summary.csv",
+    verdicts: json "verdicts.json",
+    meta: json "meta.json",
+);
 
 crate::study!(Config::quick(), Config::full(), |cfg, ctx| run_grid(
     cfg,

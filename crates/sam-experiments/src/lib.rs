@@ -134,6 +134,33 @@ macro_rules! study {
 }
 pub(crate) use study;
 
+/// Implements a module's `Results::write` and `Results::read` from its list of fields, each
+/// with its file kind (`csv` for row tables, `json` for the rest) and name: the write goes field
+/// by field (each file atomically), the read back from the same names.
+macro_rules! results_files {
+    ($($field:ident: $kind:ident $file:literal),+ $(,)?) => {
+        impl Results {
+            /// Writes every file into `dir` (atomically, one by one).
+            pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+                $(crate::results_files!(@write $kind, &dir.join($file), &self.$field);)+
+                Ok(())
+            }
+
+            /// Reads what [`Results::write`] wrote.
+            pub fn read(dir: &std::path::Path) -> Result<Self> {
+                Ok(Self {
+                    $($field: crate::results_files!(@read $kind, &dir.join($file)),)+
+                })
+            }
+        }
+    };
+    (@write csv, $path:expr, $value:expr) => { sam_results::write_csv($path, $value)? };
+    (@write json, $path:expr, $value:expr) => { sam_results::write_json($path, $value)? };
+    (@read csv, $path:expr) => { sam_results::read_csv($path)? };
+    (@read json, $path:expr) => { sam_results::read_json($path)? };
+}
+pub(crate) use results_files;
+
 pub mod convergence;
 pub mod diagnet;
 pub mod mnist;

@@ -574,30 +574,13 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
     })
 }
 
-impl Results {
-    /// Writes every file into `dir` (atomically, one by one).
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        use sam_results::{write_csv, write_json};
-        write_csv(&dir.join("pairs.csv"), &self.pairs)?;
-        write_csv(&dir.join("trace.csv"), &self.trace)?;
-        write_csv(&dir.join("epochs.csv"), &self.epochs)?;
-        write_json(&dir.join("verdicts.json"), &self.verdicts)?;
-        write_json(&dir.join("meta.json"), &self.meta)?;
-        Ok(())
-    }
-
-    /// Reads what [`Results::write`] wrote.
-    pub fn read(dir: &Path) -> Result<Self> {
-        use sam_results::{read_csv, read_json};
-        Ok(Self {
-            pairs: read_csv(&dir.join("pairs.csv"))?,
-            trace: read_csv(&dir.join("trace.csv"))?,
-            epochs: read_csv(&dir.join("epochs.csv"))?,
-            verdicts: read_json(&dir.join("verdicts.json"))?,
-            meta: read_json(&dir.join("meta.json"))?,
-        })
-    }
-}
+crate::results_files!(
+    pairs: csv "pairs.csv",
+    trace: csv "trace.csv",
+    epochs: csv "epochs.csv",
+    verdicts: json "verdicts.json",
+    meta: json "meta.json",
+);
 
 crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
     cfg,

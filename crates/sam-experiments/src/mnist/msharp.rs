@@ -739,30 +739,13 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
     })
 }
 
-impl Results {
-    /// Writes every file into `dir` (atomically, one by one).
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        use sam_results::{write_csv, write_json};
-        write_csv(&dir.join("runs.csv"), &self.runs)?;
-        write_csv(&dir.join("variance.csv"), &self.variance)?;
-        write_json(&dir.join("summary.json"), &self.summary)?;
-        write_json(&dir.join("verdicts.json"), &self.verdicts)?;
-        write_json(&dir.join("meta.json"), &self.meta)?;
-        Ok(())
-    }
-
-    /// Reads what [`Results::write`] wrote.
-    pub fn read(dir: &Path) -> Result<Self> {
-        use sam_results::{read_csv, read_json};
-        Ok(Self {
-            runs: read_csv(&dir.join("runs.csv"))?,
-            variance: read_csv(&dir.join("variance.csv"))?,
-            summary: read_json(&dir.join("summary.json"))?,
-            verdicts: read_json(&dir.join("verdicts.json"))?,
-            meta: read_json(&dir.join("meta.json"))?,
-        })
-    }
-}
+crate::results_files!(
+    runs: csv "runs.csv",
+    variance: csv "variance.csv",
+    summary: json "summary.json",
+    verdicts: json "verdicts.json",
+    meta: json "meta.json",
+);
 
 crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
     cfg,

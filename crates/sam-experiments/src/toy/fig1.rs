@@ -707,40 +707,18 @@ pub fn run(cfg: &Config, quick: bool, progress: crate::Progress) -> Result<Resul
     })
 }
 
-impl Results {
-    /// Writes every file into `dir` (atomically, one by one).
-    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
-        use sam_results::{write_csv, write_json};
-        write_csv(&dir.join("grid.csv"), &self.grid)?;
-        write_csv(&dir.join("summary.csv"), &self.summary)?;
-        write_csv(&dir.join("showcase_trace.csv"), &self.trace)?;
-        write_csv(&dir.join("landscape.csv"), &self.landscape)?;
-        write_json(&dir.join("showcase.json"), &self.showcase)?;
-        write_json(&dir.join("facts.json"), &self.facts)?;
-        write_csv(&dir.join("escape.csv"), &self.escape)?;
-        write_csv(&dir.join("escape_thresholds.csv"), &self.escape_thresholds)?;
-        write_json(&dir.join("verdict.json"), &self.verdict)?;
-        write_json(&dir.join("meta.json"), &self.meta)?;
-        Ok(())
-    }
-
-    /// Reads what [`Results::write`] wrote.
-    pub fn read(dir: &std::path::Path) -> Result<Self> {
-        use sam_results::{read_csv, read_json};
-        Ok(Self {
-            grid: read_csv(&dir.join("grid.csv"))?,
-            summary: read_csv(&dir.join("summary.csv"))?,
-            trace: read_csv(&dir.join("showcase_trace.csv"))?,
-            landscape: read_csv(&dir.join("landscape.csv"))?,
-            showcase: read_json(&dir.join("showcase.json"))?,
-            facts: read_json(&dir.join("facts.json"))?,
-            escape: read_csv(&dir.join("escape.csv"))?,
-            escape_thresholds: read_csv(&dir.join("escape_thresholds.csv"))?,
-            verdict: read_json(&dir.join("verdict.json"))?,
-            meta: read_json(&dir.join("meta.json"))?,
-        })
-    }
-}
+crate::results_files!(
+    grid: csv "grid.csv",
+    summary: csv "summary.csv",
+    trace: csv "showcase_trace.csv",
+    landscape: csv "landscape.csv",
+    showcase: json "showcase.json",
+    facts: json "facts.json",
+    escape: csv "escape.csv",
+    escape_thresholds: csv "escape_thresholds.csv",
+    verdict: json "verdict.json",
+    meta: json "meta.json",
+);
 
 crate::study!(Config::quick(), Config::default(), |cfg, ctx| run(
     cfg,
