@@ -10,6 +10,9 @@ use std::path::Path;
 pub fn msharp_m(path: &Path, summary: &[SummaryRow], runs: &[RunRow]) -> Result<()> {
     let mut batches: Vec<usize> = summary.iter().map(|s| s.batch_size).collect();
     batches.dedup();
+    let any_trained = runs
+        .iter()
+        .any(|r| !r.diverged && r.m_sharpness > 0.0 && r.train_loss < 1.0);
     let mut left = LineChart::new(
         "MNIST MLP: test loss at the validation pick against m",
         "m, samples per perturbation (log scale; m = batch is plain SAM)",
@@ -54,8 +57,9 @@ pub fn msharp_m(path: &Path, summary: &[SummaryRow], runs: &[RunRow]) -> Result<
         let pts: Vec<(f64, f64)> = runs
             .iter()
             .filter(|r| r.batch_size == *b && !r.diverged && r.m_sharpness > 0.0)
-            // runs left at chance (their ρ did not train) would only stretch the axis
-            .filter(|r| r.train_loss < 1.0)
+            // runs left at chance (their ρ did not train) would only stretch the axis, unless
+            // every run is (a --quick budget trains too little for any to leave it)
+            .filter(|r| r.train_loss < 1.0 || !any_trained)
             .map(|r| (r.m_sharpness, r.gap))
             .collect();
         right = right.series(Series::points(&format!("batch {b}"), pts).colored(i));
