@@ -16,6 +16,7 @@ pub use sam_sharpness as sharpness;
 
 pub mod cli;
 pub mod registry;
+pub mod sweep;
 
 /// κ_ρ at `x` (Definition 1): the exact global maximum of f(x+e) − f(x) over ‖e‖ ≤ ρ, from
 /// `sam-sharpness` with its default options (certified for d ≤ 3).

@@ -30,6 +30,9 @@ enum Command {
     Bound(cli::bound::Args),
     /// m-sharpness on the diagonal linear network: GD, n-SAM or 1-SAM (sections 2.3, 3.4).
     Diagnet(cli::diagnet::Args),
+    /// Grids of runs as index-sharded trials: plan, run (locally or per task index), emit
+    /// Slurm / GNU parallel / Kubernetes scripts, merge.
+    Sweep(cli::sweep::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,5 +56,6 @@ fn run(command: Command) -> Result<()> {
         Command::Converge(a) => cli::converge::run(a),
         Command::Bound(a) => cli::bound::run(a),
         Command::Diagnet(a) => cli::diagnet::run(a),
+        Command::Sweep(a) => cli::sweep::run(a),
     }
 }

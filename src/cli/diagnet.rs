@@ -73,7 +73,7 @@ pub struct Args {
 
 /// The `--json` result (DESIGN.md: at least train_loss, test_loss, steps).
 #[derive(Debug, Serialize)]
-struct Summary {
+pub struct Summary {
     method: &'static str,
     truth: &'static str,
     rho: f64,
@@ -89,6 +89,42 @@ struct Summary {
 
 /// Runs `samlab diagnet`.
 pub fn run(a: Args) -> Result<()> {
+    let s = execute(&a)?;
+    if a.json {
+        super::emit_json(&s)?;
+    } else {
+        crate::outln!(
+            "{} rho {} seed {}: train loss {:.3e}, test loss {:.3e}, ‖β‖₁ {:.4} after {} steps",
+            s.method,
+            s.rho,
+            s.seed,
+            s.train_loss,
+            s.test_loss,
+            s.beta_l1,
+            s.steps
+        );
+    }
+    Ok(())
+}
+
+/// The checked settings of one run: what [`execute`] runs, and a sweep trial's normalized
+/// configuration (every default spelled out).
+#[derive(Debug, Serialize)]
+pub struct Setup {
+    /// The method.
+    pub method: DiagMethod,
+    /// Its radius (0 for GD).
+    pub rho: f64,
+    /// The regression problem and budget.
+    pub problem: Problem,
+    /// The seed.
+    pub seed: u64,
+    /// Validation samples.
+    pub n_val: usize,
+}
+
+/// Checks the flags (an error names the flag and what to pass).
+pub fn setup(a: &Args) -> Result<Setup> {
     let method = match a.method {
         MethodName::Gd => DiagMethod::Gd,
         MethodName::NSam => DiagMethod::NSam,
@@ -124,7 +160,26 @@ pub fn run(a: Args) -> Result<()> {
             TruthName::Signed => Truth::Signed,
         },
     };
-    let r = match run_one(&p, method, rho, a.seed, a.n_val)? {
+    Ok(Setup {
+        method,
+        rho,
+        problem: p,
+        seed: a.seed,
+        n_val: a.n_val,
+    })
+}
+
+/// Checks the flags and runs the experiment: the one computation behind `samlab diagnet` and
+/// its sweep trials.
+pub fn execute(a: &Args) -> Result<Summary> {
+    let Setup {
+        method,
+        rho,
+        problem: p,
+        seed,
+        n_val,
+    } = setup(a)?;
+    let r = match run_one(&p, method, rho, seed, n_val)? {
         Outcome::Done(r) => r,
         Outcome::Diverged(d) => bail!(
             "{} with rho = {} diverged at step {}: lower --lr or --rho",
@@ -147,19 +202,5 @@ pub fn run(a: Args) -> Result<()> {
         beta_l1: r.beta_l1,
     };
     super::check_finite(&s, &[], &format!("rho = {}", sam_params::show(rho)))?;
-    if a.json {
-        super::emit_json(&s)?;
-    } else {
-        crate::outln!(
-            "{} rho {} seed {}: train loss {:.3e}, test loss {:.3e}, ‖β‖₁ {:.4} after {} steps",
-            s.method,
-            s.rho,
-            s.seed,
-            s.train_loss,
-            s.test_loss,
-            s.beta_l1,
-            s.steps
-        );
-    }
-    Ok(())
+    Ok(s)
 }

@@ -5,6 +5,7 @@ pub mod bound;
 pub mod converge;
 pub mod diagnet;
 pub mod sharpness;
+pub mod sweep;
 pub mod toy;
 pub mod train;
 

@@ -246,47 +246,35 @@ fn check_writable(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `samlab train`.
-pub fn run(a: Args) -> Result<()> {
-    let cfg = config(&a)?;
-    let threads = match a.threads {
-        Some(0) => bail!("--threads 0: pass at least 1 (or omit it for the available cores)"),
-        Some(t) => t.min(256),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    if let Some(out) = &a.out {
-        check_writable(out)?;
-    }
+/// What one run of `samlab train` computed: the summary and the per-epoch rows.
+pub struct Trained {
+    /// The `--json` summary.
+    pub summary: Summary,
+    /// One row per epoch, from epoch 0.
+    pub rows: Vec<sam_mnist::train::EpochRow>,
+    /// The final parameters.
+    pub params: sam_mnist::model::Params,
+}
+
+/// Trains the checked `cfg` on `threads` evaluation threads with the MNIST data looked up from
+/// `data_dir` (DESIGN.md's order); `on_epoch` sees each epoch's row. The one computation behind
+/// `samlab train` and its sweep trials.
+pub fn execute(
+    cfg: &Checked<TrainConfig>,
+    data_dir: Option<PathBuf>,
+    threads: usize,
+    on_epoch: impl FnMut(&sam_mnist::train::EpochRow),
+) -> Result<Trained> {
     // data/mnist under the current folder, then the user's cache folder (DESIGN.md)
-    let (data, _) = load(&LoadOptions::new(
-        a.data_dir.clone(),
-        PathBuf::from("data/mnist"),
-    ))?;
-    let pb = ProgressBar::new(cfg.epochs as u64);
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:40}] epoch {pos}/{len} {elapsed_precise} eta {eta}",
-        )
-        .expect("template")
-        .progress_chars("=> "),
-    );
-    pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
-    let sets = SampleSets::for_config(&data, &cfg)?;
-    let out = train_with(&cfg, &sets, threads, |r| {
-        if r.epoch > 0 {
-            pb.inc(1);
-        }
-    })?;
-    pb.finish_and_clear();
-    if let Some(path) = &a.out {
-        sam_results::write_csv(path, &out.rows)?;
-    }
+    let (data, _) = load(&LoadOptions::new(data_dir, PathBuf::from("data/mnist")))?;
+    let sets = SampleSets::for_config(&data, cfg)?;
+    let out = train_with(cfg, &sets, threads, on_epoch)?;
     let last = out
         .rows
         .last()
         .context("a run has at least its epoch-0 row")?;
-    let s = Summary {
-        config: cfg.into_inner(),
+    let summary = Summary {
+        config: (**cfg).clone(),
         train_loss: last.train_loss,
         train_acc: last.train_acc,
         test_loss: last.test_loss,
@@ -302,13 +290,55 @@ pub fn run(a: Args) -> Result<()> {
         noisy_train_acc: last.noisy_train_acc,
     };
     super::check_finite(
-        &s,
+        &summary,
         &["config.m_sharpness"],
         &format!(
             "lr = {} (if the run diverged: lower --lr or --rho)",
-            sam_params::show(s.config.lr)
+            sam_params::show(summary.config.lr)
         ),
     )?;
+    Ok(Trained {
+        summary,
+        rows: out.rows,
+        params: out.params,
+    })
+}
+
+/// The evaluation threads `--threads` asks for (default: the cores available).
+pub fn threads_of(t: Option<usize>) -> Result<usize> {
+    Ok(match t {
+        Some(0) => bail!("--threads 0: pass at least 1 (or omit it for the available cores)"),
+        Some(t) => t.min(256),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    })
+}
+
+/// Runs `samlab train`.
+pub fn run(a: Args) -> Result<()> {
+    let cfg = config(&a)?;
+    let threads = threads_of(a.threads)?;
+    if let Some(out) = &a.out {
+        check_writable(out)?;
+    }
+    let pb = ProgressBar::new(cfg.epochs as u64);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:40}] epoch {pos}/{len} {elapsed_precise} eta {eta}",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(format!("{} seed {}", cfg.optimizer.name(), cfg.seed));
+    let trained = execute(&cfg, a.data_dir.clone(), threads, |r| {
+        if r.epoch > 0 {
+            pb.inc(1);
+        }
+    })?;
+    pb.finish_and_clear();
+    if let Some(path) = &a.out {
+        sam_results::write_csv(path, &trained.rows)?;
+    }
+    let s = trained.summary;
     if a.json {
         super::emit_json(&s)?;
     } else {
