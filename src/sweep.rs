@@ -12,7 +12,7 @@ use sam_sweep::Settings;
 pub const COMMANDS: [&str; 2] = ["train", "diagnet"];
 
 /// Settings the sweep sets itself, refused in a spec.
-const RESERVED: [&str; 4] = ["json", "out", "help", "version"];
+const RESERVED: [&str; 5] = ["json", "out", "help", "version", "threads"];
 
 #[derive(Parser)]
 #[command(name = "samlab train", no_binary_name = true)]
@@ -44,7 +44,7 @@ pub fn argv(settings: &Settings) -> Result<Vec<String>, String> {
     for (k, v) in settings {
         if RESERVED.contains(&k.as_str()) {
             return Err(format!(
-                "setting {k:?} is set by the sweep itself: remove it from the spec"
+                "setting {k:?} is set by the sweep itself: remove it from the spec (threads: pass `samlab sweep run --threads`)"
             ));
         }
         match v {

@@ -44,16 +44,22 @@ fn ids(spec: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The merged table without its timing column (`seconds`, last), for comparing runs.
+/// The merged table without its timing columns (`seconds` and the command's own, which merge
+/// puts last), for comparing runs.
 fn merged_without_timings(spec: &Path, out: &Path) -> String {
     let (code, _, err) = samlab(&["sweep", "merge", &s(spec), "--out", &s(out)]);
     assert_eq!(code, 0, "merge failed: {err}");
     let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     assert_eq!(header.last(), Some(&"seconds"));
-    std::iter::once(header[..header.len() - 1].join(","))
-        .chain(lines.map(|l| l.rsplit_once(',').unwrap().0.to_string()))
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !["seconds", "wall_s", "cpu_s"].contains(&header[i]))
+        .collect();
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| f[i]).collect::<Vec<_>>().join(",")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -134,6 +140,15 @@ fn plan_is_the_canonical_product_and_ids_ignore_spelling_and_order() {
     assert_eq!(json(&["sweep", "plan", &s(&dup), "--json"])["trials"], 1);
 }
 
+/// The committed example specs plan (every trial a valid command line).
+#[test]
+fn committed_example_specs_plan() {
+    for name in ["example-diagnet", "example-train"] {
+        let v = json(&["sweep", "plan", &format!("sweeps/{name}.toml"), "--json"]);
+        assert!(v["trials"].as_u64().unwrap() >= 6, "{name}: {v}");
+    }
+}
+
 #[test]
 fn bad_specs_name_the_file_and_the_problem() {
     let d = tempfile::tempdir().unwrap();
@@ -146,7 +161,10 @@ fn bad_specs_name_the_file_and_the_problem() {
         ("command = \"diagnet\"\n[fixed]\nsteps = 10\n[axes]\nsteps = [1]\n", "given twice"),
         ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\njson = true\n", "set by the sweep itself"),
         ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\nrho = 0.1\n", "--rho applies to n-sam"),
-        ("command = \"diagnet\"\n[fixed]\nmethod = \"bogus\"\n", "bogus"),
+        ("command = \"diagnet\"\n[fixed]\nmethod = \"bogus\"\n", "invalid value 'bogus'"),
+        ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\nsteps = 0\n", "steps"),
+        ("command = \"diagnet\"\n[fixed]\nmethod = \"n-sam\"\nrho = -0.1\n", "rho"),
+        ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\nthreads = 2\n", "sweep run --threads"),
         ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\nlr = nan\n", "not a finite number"),
         ("command = \"diagnet\"\n[fixed]\nmethod = \"gd\"\n[axes]\nseed = [[[0]]]\n", "numbers or strings only"),
         ("command = \"diagnet\"\n[axes]\na = [1,2,3,4,5,6,7,8,9,10]\nb = [1,2,3,4,5,6,7,8,9,10]\nc = [1,2,3,4,5,6,7,8,9,10]\nd = [1,2,3,4,5,6,7,8,9,10]\ne = [1,2,3,4,5,6,7,8,9,10]\nf = [1,2,3,4,5,6,7,8,9,10]\nfg = [1,2]\n", "exceeds 1000000 trials"),
@@ -229,6 +247,45 @@ fn index_shard_and_pool_give_the_same_merged_table_and_reruns_skip() {
         ],
         "out of range",
     );
+    let env_run = |args: &[&str], var: &str, val: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_samlab"))
+            .args(args)
+            .env(var, val)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let k8s = d.path().join("k8s");
+    let (ok, err) = env_run(
+        &["sweep", "run", &s(&spec), "--out", &s(&k8s)],
+        "JOB_COMPLETION_INDEX",
+        "1",
+    );
+    assert!(ok && err.contains("task 1 of"), "{err}");
+    let (ok, err) = env_run(
+        &["sweep", "run", &s(&spec), "--index", "0", "--out", &s(&k8s)],
+        "SLURM_ARRAY_TASK_ID",
+        "2",
+    );
+    assert!(
+        ok && err.contains("task 0 of"),
+        "--index must win over the environment: {err}"
+    );
+    let (ok, err) = env_run(
+        &["sweep", "run", &s(&spec), "--all", "--out", &s(&k8s)],
+        "SLURM_ARRAY_TASK_ID",
+        "junk",
+    );
+    assert!(ok && err.contains("2 ran, 4 skipped"), "{err}");
+    let (ok, err) = env_run(
+        &["sweep", "run", &s(&spec), "--out", &s(&k8s)],
+        "SLURM_ARRAY_TASK_ID",
+        "junk",
+    );
+    assert!(!ok && err.contains("SLURM_ARRAY_TASK_ID"), "{err}");
     // two shards
     let sharded = d.path().join("shard");
     for k in ["0/2", "1/2"] {
@@ -269,12 +326,13 @@ fn index_shard_and_pool_give_the_same_merged_table_and_reruns_skip() {
 #[test]
 fn a_failed_trial_leaves_a_log_and_no_result_and_merge_says_what_is_missing() {
     let d = tempfile::tempdir().unwrap();
-    // lr 50 makes n-SAM diverge: that trial fails, GD's runs
+    // n-SAM with rho 1000 diverges: that trial (index 1) fails, GD's (index 0) runs
     let spec = write(
         d.path(),
         "f.toml",
-        "command = \"diagnet\"\n[fixed]\nsteps = 2000\nlr = 50\n[axes]\nmethod = [\"gd\", \"n-sam\"]\n",
+        "command = \"diagnet\"\n[fixed]\nsteps = 2000\n[[grid]]\nfixed = { method = \"gd\" }\n[[grid]]\nfixed = { method = \"n-sam\", rho = 1000 }\n",
     );
+    let plan = ids(&spec);
     let out = d.path().join("o");
     let (code, _, err) = samlab(&["sweep", "run", &s(&spec), "--all", "--out", &s(&out)]);
     assert_ne!(code, 0);
@@ -287,7 +345,12 @@ fn a_failed_trial_leaves_a_log_and_no_result_and_merge_says_what_is_missing() {
     let log = std::fs::read_to_string(&logs[0]).unwrap();
     assert!(log.contains("diverged") && log.contains("f.toml"), "{log}");
     let done = trial_files(&out).len();
-    assert_eq!(done + logs.len(), 2);
+    assert_eq!(done, 1);
+    assert!(out
+        .join("trials")
+        .join(format!("{}.json", plan[0]))
+        .exists());
+    assert_eq!(logs, [out.join("logs").join(format!("{}.log", plan[1]))]);
     // merge: nonzero, names the failed trials, writes nothing; --partial writes what finished
     fails_with(&["sweep", "merge", &s(&spec), "--out", &s(&out)], "failed");
     assert!(!out.join("results.csv").exists());
@@ -346,7 +409,41 @@ fn train_trials_are_samlab_train_runs_with_their_epochs_and_weights() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = samlab(&["sweep", "merge", &s(&spec), "--out", &s(&out)]);
     assert_eq!(code, 0, "{err}");
+    // one trial at a time on two threads, or two at a time on one: the same numbers
+    let out2 = d.path().join("o2");
+    let (code, _, err) = samlab(&[
+        "sweep",
+        "run",
+        &s(&spec),
+        "--all",
+        "--out",
+        &s(&out2),
+        "--jobs",
+        "1",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        merged_without_timings(&spec, &out2),
+        merged_without_timings(&spec, &out)
+    );
+    let strip = |p: &Path| -> Vec<String> {
+        // epochs.csv without its wall_s and cpu_s columns (timings, last)
+        let t = std::fs::read_to_string(p).unwrap();
+        t.lines()
+            .map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        strip(&out.join("epochs.csv")),
+        strip(&out2.join("epochs.csv"))
+    );
     let epochs = std::fs::read_to_string(out.join("epochs.csv")).unwrap();
+    assert!(
+        epochs.lines().next().unwrap().ends_with(",cpu_s,wall_s"),
+        "timings last"
+    );
     assert_eq!(epochs.lines().count(), 1 + 2 * 3, "{epochs}");
     let direct = json(&[
         "train",
@@ -545,6 +642,12 @@ fn gnu_parallel_killed_and_resumed_loses_and_repeats_nothing() {
         .args(["-c", &format!("kill -KILL -- {}", pids.join(" "))])
         .status();
     let _ = first.wait();
+    // a trial started between the scan and the kill: kill it too
+    for pid in pids.iter().skip(1) {
+        let _ = Command::new("bash")
+            .args(["-c", &format!("kill -KILL -- {pid} 2>/dev/null")])
+            .status();
+    }
     let before = trial_files(&out);
     assert!(
         before.len() < 8,
@@ -561,8 +664,31 @@ fn gnu_parallel_killed_and_resumed_loses_and_repeats_nothing() {
             "{name} was rewritten: a finished trial ran again"
         );
     }
-    let joblog = std::fs::read_to_string(out.join("parallel.joblog")).unwrap();
-    assert!(joblog.lines().count() > 1, "{joblog}");
+    // every task finished exactly once according to parallel's joblog (Seq first, Exitval and
+    // Signal 7th and 8th)
+    let joblog_path = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("parallel-")
+        })
+        .expect("a joblog");
+    let joblog = std::fs::read_to_string(joblog_path).unwrap();
+    let mut ok_per_seq = std::collections::BTreeMap::new();
+    for l in joblog.lines().skip(1) {
+        let f: Vec<&str> = l.split('\t').collect();
+        if f[6] == "0" && f[7] == "0" {
+            *ok_per_seq.entry(f[0].to_string()).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(ok_per_seq.len(), 8, "{joblog}");
+    assert!(
+        ok_per_seq.values().all(|&n| n == 1),
+        "a task succeeded twice: {joblog}"
+    );
     let local = d.path().join("local");
     assert_eq!(
         samlab(&["sweep", "run", &s(&spec), "--all", "--out", &s(&local)]).0,
@@ -638,4 +764,41 @@ fn slurm_array_runs_the_spec_like_the_local_pool() {
         merged_without_timings(&spec, &out),
         merged_without_timings(&spec, &local)
     );
+}
+
+/// Paths with a space, a quote and a `$` survive both shells of the emitted parallel line.
+#[test]
+fn gnu_parallel_line_quotes_awkward_paths() {
+    if !engine("parallel", have("parallel", "--version")) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("it's a $dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = diag_spec(&dir, 200, 1, 1);
+    let out = dir.join("out put");
+    let (code, line, err) = samlab(&[
+        "sweep",
+        "emit",
+        "parallel",
+        &s(&spec),
+        "--out",
+        &s(&out),
+        "--samlab",
+        env!("CARGO_BIN_EXE_samlab"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::create_dir_all(d.path().join(".parallel")).unwrap();
+    std::fs::write(d.path().join(".parallel/will-cite"), b"").unwrap();
+    let st = Command::new("bash")
+        .args(["-c", line.trim()])
+        .env("HOME", d.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(trial_files(&out).len(), 2);
 }

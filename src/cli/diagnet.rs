@@ -160,6 +160,11 @@ pub fn setup(a: &Args) -> Result<Setup> {
             TruthName::Signed => Truth::Signed,
         },
     };
+    // every check run_one makes, here, so that a sweep's plan refuses a bad trial up front
+    p.check()?;
+    if !(rho.is_finite() && rho >= 0.0) {
+        bail!("--rho {rho}: pass a finite rho >= 0 (default 0.1)");
+    }
     Ok(Setup {
         method,
         rho,

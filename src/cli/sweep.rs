@@ -149,9 +149,10 @@ pub enum Engine {
         /// Memory of each pod.
         #[arg(long, default_value = "4Gi")]
         mem: String,
-        /// A PersistentVolumeClaim holding the spec and the output, mounted at --mount.
+        /// The PersistentVolumeClaim holding the spec and the output, mounted at --mount (a
+        /// pod's own filesystem, and every result in it, is gone with the pod).
         #[arg(long)]
-        pvc: Option<String>,
+        pvc: String,
         /// Where the claim is mounted; also the pods' working folder.
         #[arg(long, default_value = "/work")]
         mount: String,
@@ -161,6 +162,21 @@ pub enum Engine {
 fn plan_of(spec: &Path, trials_per_task: Option<usize>) -> Result<Plan> {
     let spec = Spec::read(spec)?;
     Ok(Plan::new(spec, &crate::sweep::Samlab, trials_per_task)?)
+}
+
+/// `samlab-<stem>` as a Kubernetes object name (DNS-1123: lowercase letters, digits and `-`,
+/// at most 63 characters, alphanumeric at both ends).
+fn k8s_name(stem: &str) -> String {
+    let mut n: String = format!("samlab-{stem}")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(63)
+        .collect();
+    while n.ends_with('-') {
+        n.pop();
+    }
+    n
 }
 
 fn cores() -> usize {
@@ -251,18 +267,19 @@ pub fn run(a: Args) -> Result<()> {
         } => {
             let p = plan_of(&spec, trials_per_task)?;
             let store = Store::new(&p.spec.out_dir(out.as_deref()));
-            let (selection, what): (Vec<usize>, String) = if all {
-                ((0..p.trials.len()).collect(), "all trials".into())
+            // a local pool (--all, --shard) fills the cores; a task index of a cluster job runs
+            // its trials one at a time on the task's CPUs
+            let (selection, what, local): (Vec<usize>, String, bool) = if all {
+                ((0..p.trials.len()).collect(), "all trials".into(), true)
             } else if let Some(s) = shard {
                 let (k, n) = shard_of(&s)?;
-                (p.shard(k, n)?, format!("shard {k}/{n}"))
+                (p.shard(k, n)?, format!("shard {k}/{n}"), true)
             } else {
                 let Some(i) = index.map(Some).map_or_else(env_index, Ok)? else {
                     bail!("say which trials to run: --index I (or $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX), --shard K/N or --all")
                 };
-                (p.task(i)?.collect(), format!("task {i}"))
+                (p.task(i)?.collect(), format!("task {i}"), false)
             };
-            let local = index.is_none() && (all || !selection.is_empty()) && env_index()?.is_none();
             let jobs = match jobs {
                 Some(0) => bail!("--jobs 0: run at least 1 trial at a time"),
                 Some(j) => j.min(256),
@@ -409,7 +426,7 @@ pub fn run(a: Args) -> Result<()> {
                             parallelism,
                             cpus,
                             mem,
-                            name: format!("samlab-{}", stem.replace(['_', '.'], "-")),
+                            name: k8s_name(&stem),
                             pvc,
                             mount,
                         },
@@ -479,7 +496,11 @@ pub fn run(a: Args) -> Result<()> {
                 if partial {
                     eprintln!("{msg} (--partial: tables written from the finished trials)");
                 } else {
-                    bail!("{msg}: run them (samlab sweep run {} --all skips the finished ones), or pass --partial", spec.display());
+                    bail!(
+                        "{msg}: run them (samlab sweep run {} --all --out {} skips the finished ones), or pass --partial",
+                        spec.display(),
+                        store.dir.display()
+                    );
                 }
             }
             Ok(())

@@ -304,7 +304,7 @@ fn write_cached(entry: &Path, spec: &IdxSpec, payload: &[u8]) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(".{name}.{}.tmp", sam_results::unique_suffix()));
     if std::fs::write(&tmp, payload).is_err() || std::fs::rename(&tmp, entry).is_err() {
         let _ = std::fs::remove_file(&tmp);
         return;

@@ -199,6 +199,22 @@ pub fn kendall_tau_b(pts: &[(f64, f64)]) -> Option<f64> {
     (n >= 2 && den > 0.0).then(|| (conc - disc) as f64 / den)
 }
 
+/// A suffix no other writer uses at the same time: the process id, a per-process counter and
+/// the clock's nanoseconds (processes on other hosts of a shared folder, or pods that are all
+/// pid 1, differ in the clock).
+///
+/// ```
+/// assert_ne!(sam_results::unique_suffix(), sam_results::unique_suffix());
+/// ```
+pub fn unique_suffix() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{n}-{t}", std::process::id())
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 ///
 /// ```
@@ -220,7 +236,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", unique_suffix()));
     let result = (|| {
         let mut f = fs::File::create(&tmp).map_err(|e| io("create", e))?;
         f.write_all(bytes).map_err(|e| io("write", e))?;

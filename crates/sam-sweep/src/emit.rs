@@ -61,6 +61,13 @@ impl Task {
     }
 }
 
+/// 8 hex digits naming the plan's task list (its trial ids and their packing).
+fn plan_hash(plan: &Plan) -> String {
+    let ids: Vec<&str> = plan.trials.iter().map(|t| t.id.as_str()).collect();
+    let v = serde_json::json!({"ids": ids, "per_task": plan.trials_per_task});
+    crate::plan::trial_id("tasks", &v)[..8].to_string()
+}
+
 fn what(plan: &Plan) -> String {
     format!(
         "{} trials of `samlab {}` in {} task(s) of {} trial(s)",
@@ -117,16 +124,19 @@ pub fn slurm(plan: &Plan, task: &Task, o: &Slurm) -> String {
 }
 
 /// A GNU parallel command line over the plan's tasks: `jobs` at a time per host, a joblog in
-/// `OUT/parallel.joblog` and `--resume`, so rerunning the same line runs only what did not
-/// finish; with `sshloginfile`, over the hosts it lists (they must see the same paths).
+/// `OUT/parallel-<plan hash>.joblog` (one per plan: the joblog is keyed by task number) and
+/// `--resume-failed`, so rerunning the same line runs only the tasks that did not finish;
+/// with `sshloginfile`, over the hosts it lists (they must see the same paths).
 pub fn parallel(plan: &Plan, task: &Task, jobs: usize, sshloginfile: Option<&str>) -> String {
     let mut words = vec![
         "parallel".to_string(),
         "--jobs".into(),
         jobs.to_string(),
         "--joblog".into(),
-        sh_quote(&format!("{}/parallel.joblog", task.out)),
-        "--resume".into(),
+        sh_quote(&format!("{}/parallel-{}.joblog", task.out, plan_hash(plan))),
+        // skip the tasks that finished, rerun those that failed or were killed (the store
+        // skips their finished trials)
+        "--resume-failed".into(),
         "--halt".into(),
         "never".into(),
     ];
@@ -139,7 +149,9 @@ pub fn parallel(plan: &Plan, task: &Task, jobs: usize, sshloginfile: Option<&str
             "\"$PWD\"".into(),
         ]);
     }
-    words.push(task.line(plan));
+    // parallel joins its arguments and hands them to a shell again: quote each word twice
+    // (a word of safe characters stays as it is)
+    words.extend(task.words(plan).iter().map(|w| sh_quote(&sh_quote(w))));
     words.extend(["--index".into(), "{}".into()]);
     format!(
         "mkdir -p {} && seq 0 {} | {}\n",
@@ -162,8 +174,9 @@ pub struct K8s {
     pub mem: String,
     /// The job's name.
     pub name: String,
-    /// A PersistentVolumeClaim mounted at `mount` that holds the spec and the output, if any.
-    pub pvc: Option<String>,
+    /// The PersistentVolumeClaim mounted at `mount` that holds the spec and the output (a pod's
+    /// own filesystem is gone with the pod).
+    pub pvc: String,
     /// Where the claim is mounted (also the working directory).
     pub mount: String,
 }
@@ -196,15 +209,13 @@ pub fn k8s(plan: &Plan, task: &Task, o: &K8s) -> String {
         o.cpus,
         yaml_str(&o.mem)
     );
-    if let Some(pvc) = &o.pvc {
-        s += &format!(
-            "          volumeMounts:\n            - name: work\n              mountPath: {}\n",
-            yaml_str(&o.mount)
-        );
-        s += &format!(
-            "      volumes:\n        - name: work\n          persistentVolumeClaim:\n            claimName: {}\n",
-            yaml_str(pvc)
-        );
-    }
+    s += &format!(
+        "          volumeMounts:\n            - name: work\n              mountPath: {}\n",
+        yaml_str(&o.mount)
+    );
+    s += &format!(
+        "      volumes:\n        - name: work\n          persistentVolumeClaim:\n            claimName: {}\n",
+        yaml_str(&o.pvc)
+    );
     s
 }

@@ -373,6 +373,12 @@ impl Spec {
 
     /// Every grid point's settings, in the canonical order: grids in the spec's order, axes by
     /// name, the last axis fastest, values in the spec's order.
+    ///
+    /// ```
+    /// let s = sam_sweep::Spec::parse("command = \"x\"\n[axes]\nb = [1, 2]\na = [3, 4]\n", "s.toml".as_ref()).unwrap();
+    /// let p: Vec<String> = s.points().iter().map(sam_sweep::plan::describe).collect();
+    /// assert_eq!(p, ["a = 3, b = 1", "a = 3, b = 2", "a = 4, b = 1", "a = 4, b = 2"]);
+    /// ```
     pub fn points(&self) -> Vec<BTreeMap<String, Value>> {
         let mut out = Vec::new();
         for g in &self.grids {
@@ -396,6 +402,12 @@ impl Spec {
 
     /// The output folder: `--out` if given, else the spec's `out`, else `sweep-out/<spec file
     /// stem>` under the current folder.
+    ///
+    /// ```
+    /// let s = sam_sweep::Spec::parse("command = \"x\"\n", "dir/grid.toml".as_ref()).unwrap();
+    /// assert_eq!(s.out_dir(None), std::path::Path::new("sweep-out/grid"));
+    /// assert_eq!(s.out_dir(Some("o".as_ref())), std::path::Path::new("o"));
+    /// ```
     pub fn out_dir(&self, flag: Option<&Path>) -> PathBuf {
         if let Some(f) = flag {
             return f.to_path_buf();

@@ -53,6 +53,13 @@ impl Store {
     }
 
     /// `OUT/trials/<id>.json`.
+    ///
+    /// ```
+    /// let st = sam_sweep::Store::new("out".as_ref());
+    /// assert_eq!(st.trial_path("ab12"), std::path::Path::new("out/trials/ab12.json"));
+    /// assert_eq!(st.log_path("ab12"), std::path::Path::new("out/logs/ab12.log"));
+    /// assert!(!st.is_done("ab12"));
+    /// ```
     pub fn trial_path(&self, id: &str) -> PathBuf {
         self.dir.join("trials").join(format!("{id}.json"))
     }
@@ -203,7 +210,21 @@ pub fn run(
                     Ok(Event::Skipped)
                 } else {
                     let t0 = std::time::Instant::now();
-                    match runner.run(&plan.spec.command, &trial.settings, threads) {
+                    // a panic inside a command is that trial's failure, not the pool's
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        runner.run(&plan.spec.command, &trial.settings, threads)
+                    }))
+                    .unwrap_or_else(|p| {
+                        let what = p
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| p.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "no message".into());
+                        Err(format!(
+                            "the command panicked ({what}): a bug, please report it"
+                        ))
+                    });
+                    match ran {
                         Ok(out) => {
                             let secs = t0.elapsed().as_secs_f64();
                             store
