@@ -64,6 +64,17 @@ fn merged_without_timings(spec: &Path, out: &Path) -> String {
         .join("\n")
 }
 
+/// The merged table of `out` equals the one of a local `--all` run of `spec` (timings aside).
+fn assert_same_as_local_pool(spec: &Path, out: &Path, scratch: &Path) {
+    let local = scratch.join("local");
+    let (code, _, err) = samlab(&["sweep", "run", &s(spec), "--all", "--out", &s(&local)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        merged_without_timings(spec, out),
+        merged_without_timings(spec, &local)
+    );
+}
+
 fn trial_files(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(out.join("trials"))
         .map(|d| {
@@ -592,6 +603,25 @@ fn wait_or_kill(child: &mut std::process::Child, limit: Duration) -> std::proces
     }
 }
 
+/// The emitted GNU parallel line for `spec` into `out`, with `home` (the tasks' $HOME) holding
+/// parallel's will-cite file.
+fn parallel_line(spec: &Path, out: &Path, home: &Path) -> String {
+    let (code, line, err) = samlab(&[
+        "sweep",
+        "emit",
+        "parallel",
+        &s(spec),
+        "--out",
+        &s(out),
+        "--samlab",
+        env!("CARGO_BIN_EXE_samlab"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::create_dir_all(home.join(".parallel")).unwrap();
+    std::fs::write(home.join(".parallel/will-cite"), b"").unwrap();
+    line
+}
+
 /// The emitted GNU parallel line, killed midway and rerun: nothing is lost and nothing repeated,
 /// and the merged table equals the local pool's.
 #[test]
@@ -603,17 +633,7 @@ fn gnu_parallel_killed_and_resumed_loses_and_repeats_nothing() {
     // 8 trials of a few tenths of a second each, one per task
     let spec = diag_spec(d.path(), 300_000, 4, 1);
     let out = d.path().join("par");
-    let (code, line, err) = samlab(&[
-        "sweep",
-        "emit",
-        "parallel",
-        &s(&spec),
-        "--out",
-        &s(&out),
-        "--samlab",
-        env!("CARGO_BIN_EXE_samlab"),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let line = parallel_line(&spec, &out, d.path());
     let run = || {
         Command::new("bash")
             .args(["-c", line.trim()])
@@ -623,8 +643,6 @@ fn gnu_parallel_killed_and_resumed_loses_and_repeats_nothing() {
             .spawn()
             .unwrap()
     };
-    std::fs::create_dir_all(d.path().join(".parallel")).unwrap();
-    std::fs::write(d.path().join(".parallel/will-cite"), b"").unwrap();
     let mut first = run();
     let t0 = Instant::now();
     while trial_files(&out).len() < 2 {
@@ -689,15 +707,7 @@ fn gnu_parallel_killed_and_resumed_loses_and_repeats_nothing() {
         ok_per_seq.values().all(|&n| n == 1),
         "a task succeeded twice: {joblog}"
     );
-    let local = d.path().join("local");
-    assert_eq!(
-        samlab(&["sweep", "run", &s(&spec), "--all", "--out", &s(&local)]).0,
-        0
-    );
-    assert_eq!(
-        merged_without_timings(&spec, &out),
-        merged_without_timings(&spec, &local)
-    );
+    assert_same_as_local_pool(&spec, &out, d.path());
 }
 
 /// The emitted sbatch script as a 4-task array on the single-node Slurm, then merge: the same
@@ -755,15 +765,7 @@ fn slurm_array_runs_the_spec_like_the_local_pool() {
         .unwrap_or_default();
     assert!(st.success(), "the array failed; task logs: {logs:?}");
     assert_eq!(logs.len(), 4, "one log per array task");
-    let local = d.path().join("local");
-    assert_eq!(
-        samlab(&["sweep", "run", &s(&spec), "--all", "--out", &s(&local)]).0,
-        0
-    );
-    assert_eq!(
-        merged_without_timings(&spec, &out),
-        merged_without_timings(&spec, &local)
-    );
+    assert_same_as_local_pool(&spec, &out, d.path());
 }
 
 /// Paths with a space, a quote and a `$` survive both shells of the emitted parallel line.
@@ -777,19 +779,7 @@ fn gnu_parallel_line_quotes_awkward_paths() {
     std::fs::create_dir_all(&dir).unwrap();
     let spec = diag_spec(&dir, 200, 1, 1);
     let out = dir.join("out put");
-    let (code, line, err) = samlab(&[
-        "sweep",
-        "emit",
-        "parallel",
-        &s(&spec),
-        "--out",
-        &s(&out),
-        "--samlab",
-        env!("CARGO_BIN_EXE_samlab"),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    std::fs::create_dir_all(d.path().join(".parallel")).unwrap();
-    std::fs::write(d.path().join(".parallel/will-cite"), b"").unwrap();
+    let line = parallel_line(&spec, &out, d.path());
     let st = Command::new("bash")
         .args(["-c", line.trim()])
         .env("HOME", d.path())
