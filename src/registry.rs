@@ -60,6 +60,9 @@ pub struct Experiment {
     pub draw: fn(&Paths) -> Result<()>,
     /// Its generated report sections from `results/`, grouped by report file.
     pub sections: fn(&Paths) -> Result<ReportSections>,
+    /// Whether its training runs go through the context's trainer as sweep trials (so that
+    /// `figures --no-run` can compute it from trials run elsewhere).
+    pub trials: bool,
 }
 
 impl Experiment {
@@ -99,6 +102,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::fig1::Study>,
         draw: toy::draw_fig1,
         sections: toy::fig1_sections,
+        trials: false,
     },
     Experiment {
         name: "fig2",
@@ -106,6 +110,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::fig2::Study>,
         draw: toy::draw_fig2,
         sections: toy::fig2_sections,
+        trials: false,
     },
     Experiment {
         name: "sharpness",
@@ -113,6 +118,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::sharpness::Study>,
         draw: sharpness::draw,
         sections: sharpness::sections,
+        trials: false,
     },
     Experiment {
         name: "convergence",
@@ -120,6 +126,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::convergence::Study>,
         draw: convergence::draw,
         sections: convergence::sections,
+        trials: false,
     },
     Experiment {
         name: "pacbayes",
@@ -127,6 +134,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::pacbayes::Study>,
         draw: pacbayes::draw,
         sections: pacbayes::sections,
+        trials: false,
     },
     Experiment {
         name: "mnist",
@@ -134,6 +142,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::mnist::Study>,
         draw: mnist::draw,
         sections: mnist::sections,
+        trials: true,
     },
     Experiment {
         name: "mnist-drift",
@@ -141,6 +150,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::mnist::drift::Study>,
         draw: mnist::draw_drift,
         sections: mnist::drift_sections,
+        trials: false,
     },
     Experiment {
         name: "diagnet",
@@ -148,6 +158,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::diagnet::Study>,
         draw: diagnet::draw,
         sections: diagnet::sections,
+        trials: false,
     },
     Experiment {
         name: "mnist-msharp",
@@ -155,6 +166,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::mnist::msharp::Study>,
         draw: mnist::draw_msharp,
         sections: mnist::msharp_sections,
+        trials: true,
     },
     Experiment {
         name: "mnist-noise",
@@ -162,6 +174,7 @@ static REGISTRY: [Experiment; 10] = [
         run: run::<sam_experiments::mnist::noise::Study>,
         draw: mnist::draw_noise,
         sections: mnist::noise_sections,
+        trials: true,
     },
 ];
 

@@ -792,3 +792,206 @@ fn gnu_parallel_line_quotes_awkward_paths() {
     );
     assert_eq!(trial_files(&out).len(), 2);
 }
+
+/// The committed specs of the figures' MNIST training are the experiment's own runs: the first
+/// phase from its config, the second from its committed validation picks, so a user running
+/// them with `samlab sweep` (on a cluster, say) runs exactly what `figures` runs.
+#[test]
+fn committed_figures_specs_are_the_mnist_experiments_runs() {
+    use samlab::experiments::mnist;
+    let r = mnist::Results::read(Path::new("results/mnist")).unwrap();
+    let (sweep, _, unique) = mnist::first_phase(&r.cfg);
+    let (_, fresh) = mnist::second_phase(&r.cfg, &sweep, &r.picks, &unique).unwrap();
+    for (phase, configs) in [("mnist-runs", &unique), ("mnist-picks", &fresh)] {
+        let path = format!("sweeps/figures/{phase}.toml");
+        let committed = std::fs::read_to_string(&path).unwrap();
+        let want = samlab::sweep::train_spec(phase, configs, "sweep-out/figures");
+        assert_eq!(
+            committed, want,
+            "{path} is stale: rerun figures --only mnist"
+        );
+        // every run is one trial, with the run's own id
+        let plan: Vec<String> = ids(Path::new(&path));
+        let own: Vec<String> = configs
+            .iter()
+            .map(|c| samlab::sweep::train_trial_id(c).unwrap())
+            .collect();
+        let (mut a, mut b) = (plan.clone(), own.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{path}");
+    }
+}
+
+/// The figures' trainer (sweep trials, run here or elsewhere) gives the outcomes of training in
+/// this process, bit for bit apart from the timings; with `no_run` it trains nothing and names
+/// the spec of the missing trials.
+#[test]
+fn sweep_trainer_gives_the_in_process_outcomes() {
+    use sam_mnist::train::{Optimizer, TrainConfig};
+    use samlab::experiments::{InProcess, Trainer};
+    let data = sam_mnist::data::load(&sam_mnist::data::LoadOptions::new(
+        None,
+        PathBuf::from("data/mnist"),
+    ))
+    .unwrap()
+    .0;
+    let small = |o: Optimizer, seed: u64| TrainConfig {
+        train_size: 100,
+        epochs: 2,
+        val_size: 50,
+        ..TrainConfig::paper(o, seed)
+    };
+    let configs = vec![
+        small(Optimizer::Sgd, 0),
+        small(Optimizer::Sam { rho: 0.05 }, 1),
+        small(Optimizer::Adam, 2),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    let trainer = |no_run: bool| samlab::sweep::SweepTrainer {
+        specs: d.path().join("specs"),
+        store: d.path().join("store"),
+        store_text: s(&d.path().join("store")),
+        no_run,
+    };
+    let err = trainer(true)
+        .train("demo", &configs, &data, 2, &|_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("3 of 3 trials") && err.contains("demo.toml"),
+        "{err}"
+    );
+    let reference = InProcess
+        .train("demo", &configs, &data, 2, &|_, _| {})
+        .unwrap();
+    let untimed = |o: &sam_mnist::train::TrainOutcome| {
+        let rows: Vec<_> = o
+            .rows
+            .iter()
+            .map(|r| sam_mnist::train::EpochRow {
+                wall_s: 0.0,
+                cpu_s: 0.0,
+                ..r.clone()
+            })
+            .collect();
+        let bits: Vec<u32> = o.params.flat().iter().map(|x| x.to_bits()).collect();
+        (o.config.clone(), rows, bits)
+    };
+    for no_run in [false, true] {
+        let got = trainer(no_run)
+            .train("demo", &configs, &data, 2, &|_, _| {})
+            .unwrap();
+        assert_eq!(got.len(), 3);
+        for (a, b) in got.iter().zip(&reference) {
+            assert_eq!(untimed(a), untimed(b), "no_run = {no_run}");
+        }
+    }
+    // the spec it wrote is a sweep a user can run
+    assert_eq!(
+        json(&[
+            "sweep",
+            "plan",
+            &s(&d.path().join("specs/demo.toml")),
+            "--json"
+        ])["trials"],
+        3
+    );
+}
+
+/// The committed specs of the m-sharpness and label-noise studies have one trial per run of the
+/// committed results: the grid on the first seed, and the other seeds at each pick; the grid
+/// spec of the m-sharpness study is exactly what its config gives.
+#[test]
+fn committed_study_specs_are_the_studies_runs() {
+    use samlab::experiments::mnist::{msharp, noise};
+    let trials = |name: &str| -> u64 {
+        json(&[
+            "sweep",
+            "plan",
+            &format!("sweeps/figures/{name}.toml"),
+            "--json",
+        ])["trials"]
+            .as_u64()
+            .unwrap()
+    };
+    let m = msharp::Results::read(Path::new("results/mnist-msharp")).unwrap();
+    let first = m.meta.seed.unwrap();
+    let grid = m.runs.iter().filter(|r| r.seed == first).count() as u64;
+    assert_eq!(trials("mnist-msharp-grid"), grid);
+    assert_eq!(trials("mnist-msharp-picks"), m.runs.len() as u64 - grid);
+    let cfg: msharp::Config = serde_json::from_value(m.meta.config.clone()).unwrap();
+    let jobs: Vec<serde_json::Value> = cfg
+        .settings
+        .iter()
+        .flat_map(|s| cfg.rhos.iter().map(move |&r| (*s, r)))
+        .map(|(s, r)| serde_json::to_value(msharp::Job::new(&cfg, &s, r, first, false)).unwrap())
+        .collect();
+    let want =
+        samlab::sweep::job_spec("mnist-msharp-grid", msharp::JOB, &jobs, "sweep-out/figures")
+            .unwrap();
+    assert_eq!(
+        std::fs::read_to_string("sweeps/figures/mnist-msharp-grid.toml").unwrap(),
+        want
+    );
+    let n = noise::Results::read(Path::new("results/mnist-noise")).unwrap();
+    let first = n.meta.seed.unwrap();
+    let grid = n.runs.iter().filter(|r| r.seed == first).count() as u64;
+    assert_eq!(trials("mnist-noise-grid"), grid);
+    assert_eq!(trials("mnist-noise-picks"), n.runs.len() as u64 - grid);
+}
+
+/// A study job run by `samlab sweep run` (as on a cluster) gives the row the study computes in
+/// process, bit for bit apart from its timing.
+#[test]
+fn study_job_trials_give_the_in_process_rows() {
+    use samlab::experiments::mnist::msharp;
+    use samlab::experiments::{InProcess, Trainer};
+    let job = msharp::Job {
+        batch_size: 10,
+        m: 2,
+        lr: 0.01,
+        rho: 0.05,
+        seed: 3,
+        at_pick: false,
+        epochs: 1,
+        train_size: 100,
+        val_size: 50,
+        kappa_rho: 0.05,
+        ascent_steps: 1,
+        chunks: 2,
+    };
+    let jobs = vec![serde_json::to_value(&job).unwrap()];
+    let d = tempfile::tempdir().unwrap();
+    let text =
+        samlab::sweep::job_spec("demo", msharp::JOB, &jobs, &s(&d.path().join("store"))).unwrap();
+    let spec = write(d.path(), "demo.toml", &text);
+    let (code, _, err) = samlab(&["sweep", "run", &s(&spec), "--all"]);
+    assert_eq!(code, 0, "{err}");
+    let data = sam_mnist::data::load(&sam_mnist::data::LoadOptions::new(
+        None,
+        PathBuf::from("data/mnist"),
+    ))
+    .unwrap()
+    .0;
+    let here = InProcess
+        .jobs("demo", msharp::JOB, &jobs, &data, 1, &|_, _| {})
+        .unwrap();
+    let trainer = samlab::sweep::SweepTrainer {
+        specs: d.path().join("specs"),
+        store: d.path().join("store"),
+        store_text: s(&d.path().join("store")),
+        no_run: true,
+    };
+    let there = trainer
+        .jobs("demo", msharp::JOB, &jobs, &data, 1, &|_, _| {})
+        .unwrap();
+    let untimed = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("wall_s");
+        v
+    };
+    assert_eq!(untimed(&there[0].row), untimed(&here[0].row));
+    assert_eq!(there[0].params, here[0].params);
+    assert!(here[0].row["m_sharpness"].as_f64().unwrap() > 0.0);
+}

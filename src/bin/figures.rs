@@ -25,8 +25,11 @@ struct Args {
     /// Small budgets for a smoke run (output goes to target/quick unless --out is given).
     #[arg(long)]
     quick: bool,
-    /// Do not run the experiments: redraw the figures and refill the reports from the results
-    /// already in results/ (e.g. after `scripts/bench-mnist-vs-jax.sh` wrote a new bench.json).
+    /// Train nothing: the MNIST experiment is computed from its sweep trials in
+    /// sweep-out/figures/ when all are there (run elsewhere with `samlab sweep` on the specs in
+    /// sweeps/figures/), every other experiment's figures and reports are redrawn from the
+    /// results already in results/ (e.g. after `scripts/bench-mnist-vs-jax.sh` wrote a new
+    /// bench.json).
     #[arg(long)]
     no_run: bool,
     /// Root folder for results/, figures/ and notebooks-md/ [default: the repository, or target/quick with --quick].
@@ -105,10 +108,24 @@ fn run(args: Args) -> Result<()> {
     let paths = Paths::under(&out);
     let progress = Progress(Mutex::new(None));
     let cb = |n: u64, m: &str| progress.callback(n, m);
+    // the MNIST training runs are sweep trials: specs in sweeps/figures/ (under --out), results
+    // in sweep-out/figures/, so that the same specs can run on a cluster (README, "Sweeps")
+    let store = out.join("sweep-out/figures");
+    let trainer = samlab::sweep::SweepTrainer {
+        specs: out.join("sweeps/figures"),
+        store_text: store
+            .strip_prefix(&root)
+            .unwrap_or(&store)
+            .display()
+            .to_string(),
+        store,
+        no_run: args.no_run,
+    };
     let ctx = Context {
         quick: args.quick,
         root: &root,
         progress: &cb,
+        trainer: &trainer,
     };
     // In the registry's order, each once.
     let mut stages: Vec<(&str, f64)> = Vec::new();
@@ -119,6 +136,18 @@ fn run(args: Args) -> Result<()> {
         let t = std::time::Instant::now();
         if !args.no_run {
             (e.run)(&paths, &ctx)?;
+        } else if e.trials {
+            // train nothing: compute it from the trials when they are all there (e.g. run on a
+            // cluster), else draw what results/ holds
+            if let Err(err) = (e.run)(&paths, &ctx) {
+                progress.finish();
+                eprintln!(
+                    "{}: not recomputed from trials ({}); drawing the results in {}",
+                    e.name,
+                    samlab::cli::error_chain(&err),
+                    paths.results_of(e.name).display()
+                );
+            }
         }
         progress.finish();
         e.present(&paths, &root.join("notebooks-md"))?;

@@ -147,6 +147,43 @@ pub struct Summary {
     pub noisy_train_acc: Option<f64>,
 }
 
+impl Summary {
+    /// The summary of the run of `cfg` with epoch rows `rows` (`n_flipped` training labels
+    /// flipped by its label noise); an error when a value is not finite (a diverged run).
+    pub fn of(
+        cfg: &TrainConfig,
+        rows: &[sam_mnist::train::EpochRow],
+        n_flipped: Option<usize>,
+    ) -> Result<Self> {
+        let last = rows.last().context("a run has at least its epoch-0 row")?;
+        let summary = Summary {
+            config: cfg.clone(),
+            train_loss: last.train_loss,
+            train_acc: last.train_acc,
+            test_loss: last.test_loss,
+            test_acc: last.test_acc,
+            gap: last.gap,
+            grad_evals: last.grad_evals,
+            wall_s: last.wall_s,
+            cpu_s: last.cpu_s,
+            val_loss: last.val_loss,
+            val_acc: last.val_acc,
+            n_flipped,
+            clean_train_acc: last.clean_train_acc,
+            noisy_train_acc: last.noisy_train_acc,
+        };
+        super::check_finite(
+            &summary,
+            &["config.m_sharpness"],
+            &format!(
+                "lr = {} (if the run diverged: lower --lr or --rho)",
+                sam_params::show(summary.config.lr)
+            ),
+        )?;
+        Ok(summary)
+    }
+}
+
 /// Builds the validated configuration from the flags.
 pub fn config(a: &Args) -> Result<Checked<TrainConfig>> {
     let optimizer = match a.optimizer {
@@ -269,34 +306,7 @@ pub fn execute(
     let (data, _) = load(&LoadOptions::new(data_dir, PathBuf::from("data/mnist")))?;
     let sets = SampleSets::for_config(&data, cfg)?;
     let out = train_with(cfg, &sets, threads, on_epoch)?;
-    let last = out
-        .rows
-        .last()
-        .context("a run has at least its epoch-0 row")?;
-    let summary = Summary {
-        config: (**cfg).clone(),
-        train_loss: last.train_loss,
-        train_acc: last.train_acc,
-        test_loss: last.test_loss,
-        test_acc: last.test_acc,
-        gap: last.gap,
-        grad_evals: last.grad_evals,
-        wall_s: last.wall_s,
-        cpu_s: last.cpu_s,
-        val_loss: last.val_loss,
-        val_acc: last.val_acc,
-        n_flipped: sets.noise.as_ref().map(|n| n.flipped.len()),
-        clean_train_acc: last.clean_train_acc,
-        noisy_train_acc: last.noisy_train_acc,
-    };
-    super::check_finite(
-        &summary,
-        &["config.m_sharpness"],
-        &format!(
-            "lr = {} (if the run diverged: lower --lr or --rho)",
-            sam_params::show(summary.config.lr)
-        ),
-    )?;
+    let summary = Summary::of(cfg, &out.rows, sets.noise.as_ref().map(|n| n.flipped.len()))?;
     Ok(Trained {
         summary,
         rows: out.rows,

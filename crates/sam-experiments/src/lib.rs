@@ -71,6 +71,177 @@ pub struct RunContext<'a> {
     pub root: &'a std::path::Path,
     /// Progress callback.
     pub progress: Progress<'a>,
+    /// Who carries out the MNIST training runs an experiment asks for.
+    pub trainer: &'a dyn Trainer,
+}
+
+/// Carries out the MNIST training runs of an experiment: in this process ([`InProcess`]), or as
+/// the trials of a sweep, whose results a cluster may have computed (the `figures` binary's
+/// trainer). Either way an outcome is a function of its config only, so the experiment's rows
+/// do not depend on who trained.
+pub trait Trainer: Sync {
+    /// The outcome of every config (each checked), in the order given; `phase` names the batch
+    /// (`mnist-runs`, `mnist-picks`, ...), `threads` is what the experiment may use, and
+    /// `progress(0, "")` is called once per config.
+    fn train(
+        &self,
+        phase: &str,
+        configs: &[sam_mnist::train::TrainConfig],
+        data: &sam_mnist::data::Mnist,
+        threads: usize,
+        progress: Progress,
+    ) -> Result<Vec<sam_mnist::train::TrainOutcome>>;
+
+    /// The outputs of `jobs`, each the flat settings of one job of the study command `command`
+    /// (one of [`JOB_COMMANDS`], run by [`run_job`]), in the order given; `progress(0, "")`
+    /// once per job.
+    fn jobs(
+        &self,
+        phase: &str,
+        command: &str,
+        jobs: &[serde_json::Value],
+        data: &sam_mnist::data::Mnist,
+        threads: usize,
+        progress: Progress,
+    ) -> Result<Vec<JobOutput>>;
+}
+
+/// What one study job computed: its result row, its rows over time, its final weights (none
+/// when it diverged).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobOutput {
+    /// The study's row for the job (a flat JSON object).
+    pub row: serde_json::Value,
+    /// Rows over time (e.g. one per epoch).
+    pub rows: Vec<serde_json::Value>,
+    /// Final parameters.
+    pub params: Option<sam_mnist::model::Params>,
+}
+
+/// The studies' own units of work that a sweep can run as trials: a training run plus what the
+/// study measures on it, so the study's numbers stay its own wherever the job runs.
+pub const JOB_COMMANDS: [&str; 2] = [mnist::msharp::JOB, mnist::noise::JOB];
+
+/// `settings` as the full settings of a job of `command` (every field spelled out, so two
+/// spellings give one value); an error names what is wrong.
+///
+/// ```
+/// let j = serde_json::json!({"batch-size": 10, "m": 1, "lr": 0.01, "rho": 0.05, "seed": 0,
+///     "at-pick": false, "epochs": 1, "train-size": 100, "val-size": 100, "kappa-rho": 0.05,
+///     "ascent-steps": 1, "chunks": 2});
+/// assert_eq!(sam_experiments::normalize_job("mnist-msharp", &j).unwrap(), j);
+/// assert!(sam_experiments::normalize_job("mnist-msharp", &serde_json::json!({"m": 1})).is_err());
+/// ```
+pub fn normalize_job(command: &str, settings: &serde_json::Value) -> Result<serde_json::Value> {
+    fn round<T: serde::de::DeserializeOwned + serde::Serialize>(
+        command: &str,
+        v: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let job: T = serde_json::from_value(v.clone())
+            .map_err(|e| ExperimentError::Config(format!("a {command} job: {e}")))?;
+        serde_json::to_value(job).map_err(|e| ExperimentError::Config(e.to_string()))
+    }
+    match command {
+        mnist::msharp::JOB => round::<mnist::msharp::Job>(command, settings),
+        mnist::noise::JOB => round::<mnist::noise::TrialJob>(command, settings),
+        other => Err(ExperimentError::Config(format!(
+            "{other:?} is not a study job: use one of {JOB_COMMANDS:?}"
+        ))),
+    }
+}
+
+/// Runs one job of `command` with `settings` on `data`.
+pub fn run_job(
+    command: &str,
+    settings: &serde_json::Value,
+    data: &sam_mnist::data::Mnist,
+) -> Result<JobOutput> {
+    let parse = |e: serde_json::Error| ExperimentError::Config(format!("a {command} job: {e}"));
+    fn row<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+        serde_json::to_value(v).map_err(|e| ExperimentError::Config(e.to_string()))
+    }
+    match command {
+        mnist::msharp::JOB => {
+            let job: mnist::msharp::Job =
+                serde_json::from_value(settings.clone()).map_err(parse)?;
+            let (r, params) = mnist::msharp::run_job(&job, data)?;
+            Ok(JobOutput {
+                row: row(&r)?,
+                rows: Vec::new(),
+                params,
+            })
+        }
+        mnist::noise::JOB => {
+            let job: mnist::noise::TrialJob =
+                serde_json::from_value(settings.clone()).map_err(parse)?;
+            let (r, curve, params) = mnist::noise::run_job(&job, data)?;
+            Ok(JobOutput {
+                row: row(&r)?,
+                rows: curve.iter().map(row).collect::<Result<_>>()?,
+                params,
+            })
+        }
+        other => Err(ExperimentError::Config(format!(
+            "{other:?} is not a study job: use one of {JOB_COMMANDS:?}"
+        ))),
+    }
+}
+
+/// Trains in this process, `threads` runs at a time.
+///
+/// ```
+/// use sam_experiments::{InProcess, Trainer};
+/// let px = |n: usize| (0..n * 784).map(|i| (i * 37 % 256) as u8).collect::<Vec<u8>>();
+/// let labels = |n: usize| (0..n).map(|i| (i % 10) as u8).collect::<Vec<u8>>();
+/// let data = sam_mnist::data::Mnist::from_parts(px(60), labels(60), px(20), labels(20)).unwrap();
+/// let mut c = sam_mnist::train::TrainConfig::paper(sam_mnist::train::Optimizer::Sgd, 0);
+/// c.train_size = 50;
+/// c.epochs = 1;
+/// let out = InProcess.train("demo", &[c.clone()], &data, 1, &|_, _| {}).unwrap();
+/// assert_eq!(out[0].config, c);
+/// assert_eq!(out[0].rows.len(), 2); // epochs 0 and 1
+/// ```
+pub struct InProcess;
+
+impl Trainer for InProcess {
+    fn train(
+        &self,
+        _phase: &str,
+        configs: &[sam_mnist::train::TrainConfig],
+        data: &sam_mnist::data::Mnist,
+        threads: usize,
+        progress: Progress,
+    ) -> Result<Vec<sam_mnist::train::TrainOutcome>> {
+        let checked = configs
+            .iter()
+            .map(|c| sam_params::ParamGuard::check(c.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        sam_mnist::train::run_many_with(&checked, data, threads, &|_| progress(0, ""))
+            .into_iter()
+            .map(|r| r.map_err(ExperimentError::from))
+            .collect()
+    }
+
+    fn jobs(
+        &self,
+        _phase: &str,
+        command: &str,
+        jobs: &[serde_json::Value],
+        data: &sam_mnist::data::Mnist,
+        _threads: usize,
+        progress: Progress,
+    ) -> Result<Vec<JobOutput>> {
+        use rayon::prelude::*;
+        // on the global pool's threads, one job each, as the studies always ran
+        jobs.par_iter()
+            .with_max_len(1)
+            .map(|j| {
+                let out = run_job(command, j, data);
+                progress(0, "");
+                out
+            })
+            .collect()
+    }
 }
 
 /// One experiment of the review: a config whose defaults are the paper's, run into result rows
@@ -80,7 +251,12 @@ pub struct RunContext<'a> {
 /// ```
 /// use sam_experiments::{pacbayes, Experiment, RunContext};
 /// let dir = tempfile::tempdir().unwrap();
-/// let ctx = RunContext { quick: true, root: dir.path(), progress: &|_, _| {} };
+/// let ctx = RunContext {
+///     quick: true,
+///     root: dir.path(),
+///     progress: &|_, _| {},
+///     trainer: &sam_experiments::InProcess,
+/// };
 /// let r = pacbayes::Study::run(&pacbayes::Study::config(true), &ctx).unwrap();
 /// pacbayes::Study::write(&r, dir.path()).unwrap();
 /// assert_eq!(pacbayes::Study::read(dir.path()).unwrap(), r);

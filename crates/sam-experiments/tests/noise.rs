@@ -27,7 +27,14 @@ fn selection_is_on_validation_and_memorization_matches_train() {
         sam_epochs: 2,
         ..Config::quick()
     };
-    let r = run(&cfg, Path::new("/nonexistent"), true, &|_, _| {}).unwrap();
+    let r = run(
+        &cfg,
+        Path::new("/nonexistent"),
+        true,
+        &|_, _| {},
+        &sam_experiments::InProcess,
+    )
+    .unwrap();
     // the pick per method is the grid's argmax of best validation accuracy (seed 0)
     for m in ["sgd", "sam", "1-sam"] {
         let grid: Vec<_> = r

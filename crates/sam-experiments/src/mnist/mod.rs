@@ -698,24 +698,6 @@ fn kappa_check(
     Ok(rows)
 }
 
-/// Runs `configs` (checked here) on both threads; outcomes in the order of `configs`.
-fn run_batch(
-    configs: &[TrainConfig],
-    data: &sam_mnist::data::Mnist,
-    threads: usize,
-    progress: crate::Progress,
-) -> Result<Vec<sam_mnist::train::TrainOutcome>> {
-    let checked = configs
-        .iter()
-        .map(|c| sam_params::ParamGuard::check(c.clone()))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(
-        sam_mnist::train::run_many_with(&checked, data, threads, &|_| progress(0, ""))
-            .into_iter()
-            .collect::<std::result::Result<_, _>>()?,
-    )
-}
-
 /// The outcome of `c` among the scheduled `unique` configs.
 fn outcome<'a>(
     unique: &[TrainConfig],
@@ -754,16 +736,12 @@ fn gap_ratio_over_lr(sweep: &[RunRow], runs: &[TrainConfig]) -> Vec<GapRatioRow>
         .collect()
 }
 
-/// Runs the sweep, the reference protocol, the validation-selected protocols and the analysis of each optimizer's best network, and computes
-/// the verdicts on the review's claims. `root` is the repository (for `data/mnist/` and
-/// `../shared/anchors/README.md`, the JAX reference table, read when present).
-pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
-    let (data, source) = load(&LoadOptions::new(None, root.join("data/mnist")))?;
-    eprintln!("mnist: data from {source}");
-    // Sweep (seed 0) and protocol (every seed of every optimizer) in one scheduled batch, so
-    // both cores stay busy to the end; a config that is in both (the protocol's seed 0 is the
-    // sweep's default point) runs once.
-    // every run evaluates the validation images (training images after the first train_size)
+/// The sweep (seed 0), the reference protocol (every seed of every optimizer), and their union
+/// in one scheduled batch, so both cores stay busy to the end: a config in both (the
+/// protocol's seed 0 is the sweep's default point) runs once. Every run evaluates the
+/// validation images (training images after the first train_size). The first phase of
+/// [`run`]'s training, also the committed sweep spec `sweeps/figures/mnist-runs.toml`.
+pub fn first_phase(cfg: &Config) -> (Vec<TrainConfig>, Vec<TrainConfig>, Vec<TrainConfig>) {
     let with_val = |c: &TrainConfig| TrainConfig {
         val_size: cfg.val_size,
         ..c.clone()
@@ -785,32 +763,23 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
             unique.push(c.clone());
         }
     }
-    progress(
-        unique.len() as u64,
-        &format!(
-            "mnist sweep ({}) and protocol ({}) runs",
-            sweep.len(),
-            runs.len()
-        ),
-    );
-    let mut outs = run_batch(&unique, &data, cfg.threads, progress)?;
-    let mut sweep_rows = Vec::new();
-    let mut sweep_curves: Vec<(RunRow, Vec<EpochRow>)> = Vec::new();
-    for c in &sweep {
-        let out = outcome(&unique, &outs, c)?;
-        let fin = final_row(c, &out.rows)?;
-        sweep_rows.push(fin.clone());
-        sweep_curves.push((fin, out.rows.clone()));
-    }
-    // the sweep picks on validation, then each pick's protocol (every seed), sharing runs
-    let picks = picks(
-        &sweep_curves
-            .iter()
-            .map(|(r, rows)| (r, rows.as_slice()))
-            .collect::<Vec<_>>(),
-    );
+    (sweep, runs, unique)
+}
+
+/// A run of a validation pick's protocol, with the pick's criterion.
+pub type CriterionRun = (String, TrainConfig);
+
+/// Each validation pick's protocol (every seed of the picked sweep setting, with the pick's
+/// criterion) and the runs among them that the first phase (`unique`) did not make: the
+/// second phase of [`run`]'s training, also the committed spec `sweeps/figures/mnist-picks.toml`.
+pub fn second_phase(
+    cfg: &Config,
+    sweep: &[TrainConfig],
+    picks: &[Pick],
+    unique: &[TrainConfig],
+) -> Result<(Vec<CriterionRun>, Vec<TrainConfig>)> {
     let mut val_runs: Vec<(String, TrainConfig)> = Vec::new();
-    for p in &picks {
+    for p in picks {
         let c = sweep
             .iter()
             .find(|c| c.optimizer.name() == p.optimizer && c.lr == p.lr && rho_of(c) == p.rho)
@@ -828,6 +797,50 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         }
         v
     };
+    Ok((val_runs, fresh))
+}
+
+/// Runs the sweep, the reference protocol, the validation-selected protocols and the analysis of
+/// each optimizer's best network, and computes the verdicts on the review's claims. `root` is
+/// the repository (for `data/mnist/` and `../shared/anchors/README.md`, the JAX reference
+/// table, read when present); `trainer` carries out the training runs, in two phases:
+/// `mnist-runs` ([`first_phase`]) and `mnist-picks` (the validation-selected protocols, which
+/// depend on the first phase's results).
+pub fn run(
+    cfg: &Config,
+    root: &Path,
+    quick: bool,
+    progress: crate::Progress,
+    trainer: &dyn crate::Trainer,
+) -> Result<Results> {
+    let (data, source) = load(&LoadOptions::new(None, root.join("data/mnist")))?;
+    eprintln!("mnist: data from {source}");
+    let (sweep, runs, mut unique) = first_phase(cfg);
+    progress(
+        unique.len() as u64,
+        &format!(
+            "mnist sweep ({}) and protocol ({}) runs",
+            sweep.len(),
+            runs.len()
+        ),
+    );
+    let mut outs = trainer.train("mnist-runs", &unique, &data, cfg.threads, progress)?;
+    let mut sweep_rows = Vec::new();
+    let mut sweep_curves: Vec<(RunRow, Vec<EpochRow>)> = Vec::new();
+    for c in &sweep {
+        let out = outcome(&unique, &outs, c)?;
+        let fin = final_row(c, &out.rows)?;
+        sweep_rows.push(fin.clone());
+        sweep_curves.push((fin, out.rows.clone()));
+    }
+    // the sweep picks on validation, then each pick's protocol (every seed), sharing runs
+    let picks = picks(
+        &sweep_curves
+            .iter()
+            .map(|(r, rows)| (r, rows.as_slice()))
+            .collect::<Vec<_>>(),
+    );
+    let (val_runs, fresh) = second_phase(cfg, &sweep, &picks, &unique)?;
     progress(
         fresh.len().max(1) as u64,
         &format!(
@@ -835,7 +848,7 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
             fresh.len()
         ),
     );
-    outs.extend(run_batch(&fresh, &data, cfg.threads, progress)?);
+    outs.extend(trainer.train("mnist-picks", &fresh, &data, cfg.threads, progress)?);
     unique.extend(fresh);
     let mut curves = Vec::new();
     let mut finals = Vec::new();
@@ -1526,5 +1539,6 @@ crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
     cfg,
     ctx.root,
     ctx.quick,
-    ctx.progress
+    ctx.progress,
+    ctx.trainer
 ));

@@ -465,6 +465,86 @@ fn chunks(n: usize, m: usize, take: usize, seed: u64) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The study command of one run as a sweep trial ([`crate::run_job`]).
+pub const JOB: &str = "mnist-msharp";
+
+/// One run of the study as a sweep trial: the setting, radius and seed, with the study's
+/// settings that a run uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Job {
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Samples per perturbation.
+    pub m: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// SAM's training radius.
+    pub rho: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Whether the run is one of the pick's seeds (second phase).
+    pub at_pick: bool,
+    /// [`Config::epochs`].
+    pub epochs: usize,
+    /// [`Config::train_size`].
+    pub train_size: usize,
+    /// [`Config::val_size`].
+    pub val_size: usize,
+    /// [`Config::kappa_rho`].
+    pub kappa_rho: f64,
+    /// [`Config::ascent_steps`].
+    pub ascent_steps: usize,
+    /// [`Config::chunks`].
+    pub chunks: usize,
+}
+
+impl Job {
+    /// The job of `cfg`'s run of setting `s` at `rho` and `seed`.
+    pub fn new(cfg: &Config, s: &Setting, rho: f64, seed: u64, at_pick: bool) -> Self {
+        Job {
+            batch_size: s.batch_size,
+            m: s.m,
+            lr: s.lr,
+            rho,
+            seed,
+            at_pick,
+            epochs: cfg.epochs,
+            train_size: cfg.train_size,
+            val_size: cfg.val_size,
+            kappa_rho: cfg.kappa_rho,
+            ascent_steps: cfg.ascent_steps,
+            chunks: cfg.chunks,
+        }
+    }
+}
+
+/// Runs one job: the run of [`run`], with its m-sharpness.
+pub fn run_job(job: &Job, data: &sam_mnist::data::Mnist) -> Result<(RunRow, Option<Params>)> {
+    let s = Setting {
+        batch_size: job.batch_size,
+        m: job.m,
+        lr: job.lr,
+    };
+    // the study's settings that a run reads; the others (the variance and Gaussian questions)
+    // are not used by a run
+    let cfg = Config {
+        settings: vec![s],
+        rhos: vec![job.rho],
+        seeds: vec![job.seed],
+        epochs: job.epochs,
+        train_size: job.train_size,
+        val_size: job.val_size,
+        kappa_rho: job.kappa_rho,
+        ascent_steps: job.ascent_steps,
+        chunks: job.chunks,
+        variance_batches: 0,
+        gaussian_samples: 0,
+    };
+    let sets = SampleSets::with_validation(data, cfg.train_size, cfg.val_size)?;
+    run_one(&cfg, &s, job.rho, job.seed, job.at_pick, &sets)
+}
+
 /// One run: train, evaluate at the end, measure its m-sharpness; the parameters for the
 /// variance question. A divergence is a row marked diverged (never an error).
 fn run_one(
@@ -672,7 +752,13 @@ impl Verdicts {
 
 /// Runs the study: the ρ grid on the first seed, the other seeds at each setting's pick
 /// (lowest final validation loss), two runs at a time.
-pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
+pub fn run(
+    cfg: &Config,
+    root: &Path,
+    quick: bool,
+    progress: crate::Progress,
+    trainer: &dyn crate::Trainer,
+) -> Result<Results> {
     let first = *cfg
         .seeds
         .first()
@@ -689,18 +775,27 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         (grid.len() + cfg.settings.len() * cfg.seeds.len()) as u64,
         "mnist-msharp runs",
     );
-    let go = |jobs: &[(Setting, f64, u64, bool)]| -> Result<Vec<(RunRow, Option<Params>)>> {
-        jobs.par_iter()
-            .with_max_len(1)
-            .map(|(s, rho, seed, at)| {
-                let out = run_one(cfg, s, *rho, *seed, *at, &sets);
-                progress(0, "");
-                out
+    let go = |phase: &str,
+              jobs: &[(Setting, f64, u64, bool)]|
+     -> Result<Vec<(RunRow, Option<Params>)>> {
+        let settings = jobs
+            .iter()
+            .map(|(s, rho, seed, at)| serde_json::to_value(Job::new(cfg, s, *rho, *seed, *at)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| ExperimentError::Config(e.to_string()))?;
+        trainer
+            .jobs(phase, JOB, &settings, &data, 2, progress)?
+            .into_iter()
+            .map(|o| {
+                let row: RunRow = serde_json::from_value(o.row).map_err(|e| {
+                    ExperimentError::Config(format!("{JOB}: a row does not parse: {e}"))
+                })?;
+                Ok((row, o.params))
             })
             .collect()
     };
     let jobs: Vec<_> = grid.iter().map(|(s, r)| (*s, *r, first, false)).collect();
-    let mut done = go(&jobs)?;
+    let mut done = go("mnist-msharp-grid", &jobs)?;
     // picks: lowest validation loss of the first seed among the ρ that did not diverge
     let mut next = Vec::new();
     for s in &cfg.settings {
@@ -714,7 +809,7 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
             next.extend(cfg.seeds.iter().skip(1).map(|&seed| (*s, rho, seed, true)));
         }
     }
-    done.extend(go(&next)?);
+    done.extend(go("mnist-msharp-picks", &next)?);
     let picked: Vec<&(RunRow, Option<Params>)> = done.iter().filter(|(r, _)| r.at_pick).collect();
     progress(picked.len() as u64, "mnist-msharp per-batch sharpness");
     let variance: Vec<VarianceRow> = picked
@@ -751,7 +846,8 @@ crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
     cfg,
     ctx.root,
     ctx.quick,
-    ctx.progress
+    ctx.progress,
+    ctx.trainer
 ));
 
 #[cfg(test)]

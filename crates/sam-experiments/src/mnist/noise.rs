@@ -302,6 +302,82 @@ struct Job {
     at_pick: bool,
 }
 
+/// The study command of one run as a sweep trial ([`crate::run_job`]).
+pub const JOB: &str = "mnist-noise";
+
+/// One run of the study as a sweep trial: noise level, method, radius and seed, with the
+/// study's settings that a run uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TrialJob {
+    /// Noise level.
+    pub p: f64,
+    /// One of [`METHODS`].
+    pub method: String,
+    /// Radius (0 for SGD).
+    pub rho: f64,
+    /// Seed (also the noise seed).
+    pub seed: u64,
+    /// Whether the run is one of the pick's seeds.
+    pub at_pick: bool,
+    /// [`Config::train_size`].
+    pub train_size: usize,
+    /// [`Config::val_size`].
+    pub val_size: usize,
+    /// [`Config::sgd_epochs`].
+    pub sgd_epochs: usize,
+    /// [`Config::sam_epochs`].
+    pub sam_epochs: usize,
+}
+
+impl TrialJob {
+    fn new(cfg: &Config, j: &Job) -> Self {
+        TrialJob {
+            p: j.p,
+            method: j.method.into(),
+            rho: j.rho,
+            seed: j.seed,
+            at_pick: j.at_pick,
+            train_size: cfg.train_size,
+            val_size: cfg.val_size,
+            sgd_epochs: cfg.sgd_epochs,
+            sam_epochs: cfg.sam_epochs,
+        }
+    }
+}
+
+/// Runs one job: the run of [`run`] (its row, its curve, its final weights).
+pub fn run_job(job: &TrialJob, data: &Mnist) -> Result<(RunRow, Vec<CurveRow>, Option<Params>)> {
+    let method = METHODS
+        .iter()
+        .copied()
+        .find(|m| *m == job.method)
+        .ok_or_else(|| {
+            ExperimentError::Config(format!(
+                "{JOB}: method {:?} is not one of {METHODS:?}",
+                job.method
+            ))
+        })?;
+    // the study's settings that a run reads (Config::train_config); the rest is unused by a run
+    let cfg = Config {
+        noise: vec![job.p],
+        seeds: vec![job.seed],
+        train_size: job.train_size,
+        val_size: job.val_size,
+        sgd_epochs: job.sgd_epochs,
+        sam_epochs: job.sam_epochs,
+        ..Config::full()
+    };
+    let j = Job {
+        p: job.p,
+        method,
+        rho: job.rho,
+        seed: job.seed,
+        at_pick: job.at_pick,
+    };
+    run_one(&cfg, &j, data)
+}
+
 /// One run with per-epoch evaluation; returns its row, its curve and its final parameters (for
 /// the sharpness rows). A divergence is a row marked diverged.
 fn run_one(
@@ -540,7 +616,13 @@ impl Verdicts {
 
 /// Runs the study: the grid on the first seed, then the other seeds at each pick, two runs at a
 /// time; then the sharpness of the first seed's networks at the picks.
-pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) -> Result<Results> {
+pub fn run(
+    cfg: &Config,
+    root: &Path,
+    quick: bool,
+    progress: crate::Progress,
+    trainer: &dyn crate::Trainer,
+) -> Result<Results> {
     let first = *cfg
         .seeds
         .first()
@@ -574,17 +656,30 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
         "mnist-noise runs",
     );
     type Out = (RunRow, Vec<CurveRow>, Option<Params>);
-    let go = |jobs: &[Job]| -> Result<Vec<Out>> {
-        jobs.par_iter()
-            .with_max_len(1)
-            .map(|j| {
-                let out = run_one(cfg, j, &data);
-                progress(0, "");
-                out
+    let go = |phase: &str, jobs: &[Job]| -> Result<Vec<Out>> {
+        let settings = jobs
+            .iter()
+            .map(|j| serde_json::to_value(TrialJob::new(cfg, j)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| ExperimentError::Config(e.to_string()))?;
+        let bad = |e: serde_json::Error| {
+            ExperimentError::Config(format!("{JOB}: a row does not parse: {e}"))
+        };
+        trainer
+            .jobs(phase, JOB, &settings, &data, 2, progress)?
+            .into_iter()
+            .map(|o| {
+                let row: RunRow = serde_json::from_value(o.row).map_err(bad)?;
+                let curve = o
+                    .rows
+                    .into_iter()
+                    .map(|r| serde_json::from_value(r).map_err(bad))
+                    .collect::<Result<Vec<CurveRow>>>()?;
+                Ok((row, curve, o.params))
             })
             .collect()
     };
-    let mut done = go(&grid)?;
+    let mut done = go("mnist-noise-grid", &grid)?;
     let mut next = Vec::new();
     for &p in &cfg.noise {
         for m in METHODS {
@@ -612,7 +707,7 @@ pub fn run(cfg: &Config, root: &Path, quick: bool, progress: crate::Progress) ->
             }
         }
     }
-    done.extend(go(&next)?);
+    done.extend(go("mnist-noise-picks", &next)?);
     let sharpness: Vec<SharpnessRow> = done
         .par_iter()
         .with_max_len(1)
@@ -657,7 +752,8 @@ crate::study!(Config::quick(), Config::full(), |cfg, ctx| run(
     cfg,
     ctx.root,
     ctx.quick,
-    ctx.progress
+    ctx.progress,
+    ctx.trainer
 ));
 
 #[cfg(test)]
