@@ -305,9 +305,13 @@ fn toml_value(v: &Value) -> String {
 /// say).
 pub fn spec_for(phase: &str, command: &str, points: &[Settings], out: &str) -> String {
     let mut groups: Vec<(Settings, Vec<Value>)> = Vec::new();
+    let mut single: Vec<Settings> = Vec::new();
     for p in points {
         let mut s = p.clone();
-        let seed = s.remove("seed").unwrap_or(Value::Int(0));
+        let Some(seed) = s.remove("seed") else {
+            single.push(s);
+            continue;
+        };
         match groups.iter_mut().find(|(g, _)| *g == s) {
             Some((_, seeds)) => seeds.push(seed),
             None => groups.push((s, vec![seed])),
@@ -335,6 +339,13 @@ pub fn spec_for(phase: &str, command: &str, points: &[Settings], out: &str) -> S
             toml_value(&Value::List(seeds))
         );
     }
+    for s in single {
+        let fixed: Vec<String> = s
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", toml_value(v)))
+            .collect();
+        t += &format!("\n[[grid]]\nfixed = {{ {} }}\n", fixed.join(", "));
+    }
     t
 }
 
@@ -359,11 +370,12 @@ pub fn train_spec(phase: &str, configs: &[sam_mnist::train::TrainConfig], out: &
 }
 
 /// The `figures` binary's [`sam_experiments::Trainer`]: each phase of an experiment's training is
-/// the sweep spec `specs/<phase>.toml` (see [`spec_for`]); the trials not yet in the store
-/// `store` run here (with the experiments' own in-process scheduling, and are stored as the
-/// trial files `samlab sweep run` writes; with `no_run` none run and a missing one is an error
-/// naming the spec), and every outcome is read back from its trial file, so the rows are the
-/// same whether this machine or a cluster computed them.
+/// the sweep spec `specs/<phase>.toml` (see [`spec_for`]). Without `no_run` every run trains
+/// here (with the experiments' own in-process scheduling) and is stored as the trial file
+/// `samlab sweep run` writes, replacing an older one; with `no_run` none trains and each must be
+/// in the store (a missing one is [`sam_experiments::ExperimentError::TrialsMissing`], naming
+/// the spec). Every outcome is read back from its trial file, so the rows are the same whether
+/// this machine or a cluster computed them.
 pub struct SweepTrainer {
     /// Where the spec files go (`sweeps/figures/`).
     pub specs: std::path::PathBuf,
@@ -376,7 +388,7 @@ pub struct SweepTrainer {
 }
 
 /// A phase of a [`SweepTrainer`]: its plan, its store, where each asked-for run sits in the
-/// plan, and which runs have no result yet.
+/// plan, and which runs train here.
 struct Phase {
     spec: std::path::PathBuf,
     plan: sam_sweep::Plan,
@@ -408,11 +420,17 @@ impl SweepTrainer {
                     spec_path.display()
                 ))
             })?;
-        let missing: Vec<usize> = (0..ids.len())
-            .filter(|&k| !store.is_done(&ids[k]))
-            .collect();
+        // without no_run every run trains (figures regenerates from scratch, and overwrites the
+        // store's trials); with it none does, and every run must be in the store
+        let missing: Vec<usize> = if self.no_run {
+            (0..ids.len())
+                .filter(|&k| !store.is_done(&ids[k]))
+                .collect()
+        } else {
+            (0..ids.len()).collect()
+        };
         if self.no_run && !missing.is_empty() {
-            return Err(fail(format!(
+            return Err(sam_experiments::ExperimentError::TrialsMissing(format!(
                 "{} of {} trials of {} have no result in {}: run them (`samlab sweep run {} --all`, or on a cluster `samlab sweep emit slurm ...`), then `figures --no-run` again",
                 missing.len(),
                 ids.len(),
@@ -451,20 +469,39 @@ impl SweepTrainer {
             return Ok((r, None));
         }
         let path = ph.store.attachment_path(id, "params.f32");
-        let bytes = std::fs::read(&path)
-            .map_err(|e| fail(format!("{}: {e}: rerun trial {id}", path.display())))?;
+        let damaged = |what: String| {
+            fail(format!(
+                "{}: {what}: delete it and {}, then rerun trial {id}",
+                path.display(),
+                ph.store.trial_path(id).display()
+            ))
+        };
+        let bytes = std::fs::read(&path).map_err(|e| damaged(e.to_string()))?;
+        if bytes.len() % 4 != 0 {
+            return Err(damaged(format!(
+                "{} bytes is not a whole number of f32",
+                bytes.len()
+            )));
+        }
         let flat: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        let params =
-            sam_mnist::model::Params::from_flat(&sam_mnist::model::SIZES, flat).map_err(|e| {
-                fail(format!(
-                    "{}: {e}: delete it and rerun trial {id}",
-                    path.display()
-                ))
-            })?;
+        let params = sam_mnist::model::Params::from_flat(&sam_mnist::model::SIZES, flat)
+            .map_err(|e| damaged(e.to_string()))?;
         Ok((r, Some(params)))
+    }
+
+    /// Removes the spec of a phase that has no runs (an older one would list stale trials).
+    fn clear(&self, phase: &str) -> sam_experiments::Result<()> {
+        let p = self.specs.join(format!("{phase}.toml"));
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(fail(format!(
+                "cannot remove the stale spec {}: {e}",
+                p.display()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn save(&self, ph: &Phase, k: usize, out: Output, secs: f64) -> sam_experiments::Result<()> {
@@ -484,6 +521,11 @@ impl sam_experiments::Trainer for SweepTrainer {
         threads: usize,
         progress: sam_experiments::Progress,
     ) -> sam_experiments::Result<Vec<sam_mnist::train::TrainOutcome>> {
+        if configs.is_empty() {
+            // nothing to train (every pick already ran): no spec, and none left from before
+            self.clear(phase)?;
+            return Ok(Vec::new());
+        }
         let ids = configs
             .iter()
             .map(train_trial_id)
@@ -553,6 +595,10 @@ impl sam_experiments::Trainer for SweepTrainer {
         threads: usize,
         progress: sam_experiments::Progress,
     ) -> sam_experiments::Result<Vec<sam_experiments::JobOutput>> {
+        if jobs.is_empty() {
+            self.clear(phase)?;
+            return Ok(Vec::new());
+        }
         let text = job_spec(phase, command, jobs, &self.store_text).map_err(fail)?;
         let ids = jobs
             .iter()
@@ -580,6 +626,15 @@ impl sam_experiments::Trainer for SweepTrainer {
         (0..jobs.len())
             .map(|k| {
                 let (r, params) = self.load(&ph, k)?;
+                // a study row says whether its run diverged: only then has it no weights
+                let diverged = r.summary.get("diverged").and_then(|d| d.as_bool());
+                if diverged == Some(false) && params.is_none() {
+                    return Err(fail(format!(
+                        "trial {} has no weights though its run did not diverge: delete {} and rerun it",
+                        r.id,
+                        ph.store.trial_path(&r.id).display()
+                    )));
+                }
                 Ok(sam_experiments::JobOutput {
                     row: serde_json::Value::Object(r.summary),
                     rows: r.rows.into_iter().map(serde_json::Value::Object).collect(),

@@ -899,46 +899,83 @@ fn sweep_trainer_gives_the_in_process_outcomes() {
     );
 }
 
-/// The committed specs of the m-sharpness and label-noise studies have one trial per run of the
-/// committed results: the grid on the first seed, and the other seeds at each pick; the grid
-/// spec of the m-sharpness study is exactly what its config gives.
+/// The committed specs of the m-sharpness and label-noise studies are those studies' runs: the
+/// grid on the first seed from the config (as `run` builds it), and the other seeds at each
+/// pick from the committed rows.
 #[test]
 fn committed_study_specs_are_the_studies_runs() {
     use samlab::experiments::mnist::{msharp, noise};
-    let trials = |name: &str| -> u64 {
-        json(&[
-            "sweep",
-            "plan",
-            &format!("sweeps/figures/{name}.toml"),
-            "--json",
-        ])["trials"]
-            .as_u64()
-            .unwrap()
+    let check = |name: &str, command: &str, jobs: Vec<serde_json::Value>| {
+        let path = format!("sweeps/figures/{name}.toml");
+        let want = samlab::sweep::job_spec(name, command, &jobs, "sweep-out/figures").unwrap();
+        let committed = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            committed, want,
+            "{path} is stale: rerun figures --only {command}"
+        );
+        assert_eq!(
+            json(&["sweep", "plan", &path, "--json"])["trials"].as_u64(),
+            Some(jobs.len() as u64)
+        );
     };
+    fn to<T: serde::Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).unwrap()
+    }
     let m = msharp::Results::read(Path::new("results/mnist-msharp")).unwrap();
     let first = m.meta.seed.unwrap();
-    let grid = m.runs.iter().filter(|r| r.seed == first).count() as u64;
-    assert_eq!(trials("mnist-msharp-grid"), grid);
-    assert_eq!(trials("mnist-msharp-picks"), m.runs.len() as u64 - grid);
     let cfg: msharp::Config = serde_json::from_value(m.meta.config.clone()).unwrap();
-    let jobs: Vec<serde_json::Value> = cfg
+    let grid = cfg
         .settings
         .iter()
         .flat_map(|s| cfg.rhos.iter().map(move |&r| (*s, r)))
-        .map(|(s, r)| serde_json::to_value(msharp::Job::new(&cfg, &s, r, first, false)).unwrap())
+        .map(|(s, r)| to(&msharp::Job::new(&cfg, &s, r, first, false)))
         .collect();
-    let want =
-        samlab::sweep::job_spec("mnist-msharp-grid", msharp::JOB, &jobs, "sweep-out/figures")
-            .unwrap();
-    assert_eq!(
-        std::fs::read_to_string("sweeps/figures/mnist-msharp-grid.toml").unwrap(),
-        want
-    );
+    check("mnist-msharp-grid", msharp::JOB, grid);
+    let picks = m
+        .runs
+        .iter()
+        .filter(|r| r.at_pick && r.seed != first)
+        .map(|r| {
+            let s = msharp::Setting {
+                batch_size: r.batch_size,
+                m: r.m,
+                lr: r.lr,
+            };
+            to(&msharp::Job::new(&cfg, &s, r.rho, r.seed, true))
+        })
+        .collect();
+    check("mnist-msharp-picks", msharp::JOB, picks);
     let n = noise::Results::read(Path::new("results/mnist-noise")).unwrap();
     let first = n.meta.seed.unwrap();
-    let grid = n.runs.iter().filter(|r| r.seed == first).count() as u64;
-    assert_eq!(trials("mnist-noise-grid"), grid);
-    assert_eq!(trials("mnist-noise-picks"), n.runs.len() as u64 - grid);
+    let cfg: noise::Config = serde_json::from_value(n.meta.config.clone()).unwrap();
+    let job = |p: f64, method: &str, rho: f64, seed: u64, at_pick: bool| {
+        to(&noise::TrialJob {
+            p,
+            method: method.into(),
+            rho,
+            seed,
+            at_pick,
+            train_size: cfg.train_size,
+            val_size: cfg.val_size,
+            sgd_epochs: cfg.sgd_epochs,
+            sam_epochs: cfg.sam_epochs,
+        })
+    };
+    let mut grid = Vec::new();
+    for &p in &cfg.noise {
+        grid.push(job(p, "sgd", 0.0, first, true));
+        for (method, rhos) in [("sam", &cfg.rhos), ("1-sam", &cfg.one_sam_rhos)] {
+            grid.extend(rhos.iter().map(|&r| job(p, method, r, first, false)));
+        }
+    }
+    check("mnist-noise-grid", noise::JOB, grid);
+    let picks = n
+        .runs
+        .iter()
+        .filter(|r| r.at_pick && r.seed != first)
+        .map(|r| job(r.p, &r.method, r.rho, r.seed, true))
+        .collect();
+    check("mnist-noise-picks", noise::JOB, picks);
 }
 
 /// A study job run by `samlab sweep run` (as on a cluster) gives the row the study computes in

@@ -140,6 +140,14 @@ fn run(args: Args) -> Result<()> {
             // train nothing: compute it from the trials when they are all there (e.g. run on a
             // cluster), else draw what results/ holds
             if let Err(err) = (e.run)(&paths, &ctx) {
+                // only missing trials fall back to drawing; any other error is an error
+                let missing = matches!(
+                    err.downcast_ref::<sam_experiments::ExperimentError>(),
+                    Some(sam_experiments::ExperimentError::TrialsMissing(_))
+                );
+                if !missing {
+                    return Err(err);
+                }
                 progress.finish();
                 eprintln!(
                     "{}: not recomputed from trials ({}); drawing the results in {}",

@@ -61,6 +61,10 @@ pub enum ExperimentError {
     /// The experiment ran but found nothing to show (the message says what to widen).
     #[error("{0}")]
     Finding(String),
+    /// Training runs asked for are not in a sweep's trial store, and training was not allowed
+    /// (the message names the spec to run).
+    #[error("{0}")]
+    TrialsMissing(String),
 }
 
 /// What every run of an experiment gets besides its config.
