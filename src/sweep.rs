@@ -394,7 +394,7 @@ struct Phase {
     plan: sam_sweep::Plan,
     store: sam_sweep::Store,
     index: Vec<usize>,
-    missing: Vec<usize>,
+    to_run: Vec<usize>,
 }
 
 fn fail(m: String) -> sam_experiments::ExperimentError {
@@ -422,17 +422,17 @@ impl SweepTrainer {
             })?;
         // without no_run every run trains (figures regenerates from scratch, and overwrites the
         // store's trials); with it none does, and every run must be in the store
-        let missing: Vec<usize> = if self.no_run {
+        let to_run: Vec<usize> = if self.no_run {
             (0..ids.len())
                 .filter(|&k| !store.is_done(&ids[k]))
                 .collect()
         } else {
             (0..ids.len()).collect()
         };
-        if self.no_run && !missing.is_empty() {
+        if self.no_run && !to_run.is_empty() {
             return Err(sam_experiments::ExperimentError::TrialsMissing(format!(
                 "{} of {} trials of {} have no result in {}: run them (`samlab sweep run {} --all`, or on a cluster `samlab sweep emit slurm ...`), then `figures --no-run` again",
-                missing.len(),
+                to_run.len(),
                 ids.len(),
                 spec_path.display(),
                 self.store.display(),
@@ -444,7 +444,7 @@ impl SweepTrainer {
             plan,
             store,
             index,
-            missing,
+            to_run,
         })
     }
 
@@ -532,16 +532,16 @@ impl sam_experiments::Trainer for SweepTrainer {
             .collect::<Result<Vec<_>, _>>()
             .map_err(fail)?;
         let ph = self.phase(phase, &train_spec(phase, configs, &self.store_text), &ids)?;
-        // the missing runs train here with the protocol's scheduler (runs and their
+        // the runs train here (none with no_run) with the protocol's scheduler (runs and their
         // evaluations interleaved on every core) and are stored as the trial files `samlab sweep
         // run` writes: the same rows, only the timings differ
         let todo: Vec<sam_mnist::train::TrainConfig> =
-            ph.missing.iter().map(|&k| configs[k].clone()).collect();
+            ph.to_run.iter().map(|&k| configs[k].clone()).collect();
         for _ in 0..configs.len() - todo.len() {
             progress(0, "");
         }
         let outs = sam_experiments::InProcess.train(phase, &todo, data, threads, progress)?;
-        for (&k, out) in ph.missing.iter().zip(&outs) {
+        for (&k, out) in ph.to_run.iter().zip(&outs) {
             let c = &out.config;
             let n_flipped = (c.label_noise > 0.0).then(|| {
                 let n = c.train_size.min(data.train_labels.len());
@@ -613,13 +613,13 @@ impl sam_experiments::Trainer for SweepTrainer {
             })
             .collect::<sam_experiments::Result<Vec<_>>>()?;
         let ph = self.phase(phase, &text, &ids)?;
-        let todo: Vec<serde_json::Value> = ph.missing.iter().map(|&k| jobs[k].clone()).collect();
+        let todo: Vec<serde_json::Value> = ph.to_run.iter().map(|&k| jobs[k].clone()).collect();
         for _ in 0..jobs.len() - todo.len() {
             progress(0, "");
         }
         let outs =
             sam_experiments::InProcess.jobs(phase, command, &todo, data, threads, progress)?;
-        for (&k, o) in ph.missing.iter().zip(outs) {
+        for (&k, o) in ph.to_run.iter().zip(outs) {
             let secs = o.row.get("wall_s").and_then(|w| w.as_f64()).unwrap_or(0.0);
             self.save(&ph, k, job_output(o).map_err(fail)?, secs)?;
         }

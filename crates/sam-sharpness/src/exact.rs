@@ -4,7 +4,6 @@ use crate::ascent::{ascend, Shifted};
 use crate::certify::branch_and_bound;
 use crate::error::{check_rho, Result, SharpnessError};
 use crate::trs::{norm, trs_with_eigen};
-use nalgebra::SymmetricEigen;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -169,7 +168,7 @@ pub fn exact_uncertified<F: Gradient + Hessian + ?Sized>(
     crate::error::check_finite("gradient at theta", &g)?;
     let h = f.hessian(theta);
     crate::error::check_finite("Hessian at theta", h.as_slice())?;
-    let eig = SymmetricEigen::new((&h + h.transpose()) * 0.5);
+    let eig = crate::eigen::symmetric_eigen(&h);
 
     let mut starts: Vec<Vec<f64>> = Vec::new();
     let gn = norm(&g);
@@ -257,7 +256,7 @@ pub fn exact(
     if let AnyObjective::Quadratic(q) = obj {
         let g = obj.gradient(theta);
         crate::error::check_finite("gradient at theta", &g)?;
-        let eig = SymmetricEigen::new(q.matrix().clone());
+        let eig = crate::eigen::symmetric_eigen(q.matrix());
         let s = trs_with_eigen(&g, &eig, rho);
         return Ok(ExactSharpness {
             value: s.value,

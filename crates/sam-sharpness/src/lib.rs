@@ -45,8 +45,8 @@ pub use ascent::{
     projected_ascent_lower_bound_from, LowerBound,
 };
 pub use eigen::{
-    hutchinson_trace, hutchinson_trace_at, lambda_max_dense, lanczos, lanczos_at, EigenPair, Hvp,
-    LanczosEstimate, TraceEstimate,
+    hutchinson_trace, hutchinson_trace_at, lambda_max_dense, lanczos, lanczos_at, symmetric_eigen,
+    EigenPair, Hvp, LanczosEstimate, TraceEstimate,
 };
 pub use error::{Result, SharpnessError};
 pub use exact::{exact, exact_uncertified, ExactOptions, ExactSharpness};

@@ -4,7 +4,6 @@ use crate::eigen::top_pair;
 use crate::error::{check_finite, check_rho, Result, SharpnessError};
 use crate::exact::{exact, ExactOptions};
 use crate::trs::{first_order, norm, trs_with_eigen};
-use nalgebra::SymmetricEigen;
 use sam_objectives::{check_point, AnyObjective, Gradient, Hessian, Objective};
 use serde::Serialize;
 
@@ -104,7 +103,7 @@ pub fn sharpness_report_detailed(
     check_finite("gradient at the point", &g)?;
     let h = obj.hessian(at);
     check_finite("Hessian at the point", h.as_slice())?;
-    let eig = SymmetricEigen::new((&h + h.transpose()) * 0.5);
+    let eig = crate::eigen::symmetric_eigen(&h);
     let lambda_max = top_pair(&eig).value;
     let fo = first_order(&g, rho)?;
     let so = trs_with_eigen(&g, &eig, rho);

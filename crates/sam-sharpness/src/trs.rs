@@ -101,7 +101,7 @@ pub fn second_order(g: &[f64], h: &DMatrix<f64>, rho: f64) -> Result<TrsSolution
     check_finite("gradient", g)?;
     check_finite("Hessian", h.as_slice())?;
     let sym = (h + h.transpose()) * 0.5;
-    let eig = SymmetricEigen::new(sym);
+    let eig = crate::eigen::symmetric_eigen(&sym);
     Ok(trs_with_eigen(g, &eig, rho))
 }
 

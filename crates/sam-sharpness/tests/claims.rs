@@ -575,3 +575,50 @@ fn restarted_ascent_finds_the_maximum_the_sam_start_misses() {
         restarted.value
     );
 }
+
+/// The trust-region solution behind Example 2 and the exact κ needs an accurate
+/// eigendecomposition: on this near-degenerate H (eigenvalues 0.91921 and 0.91998, from the
+/// proptest case in claims.proptest-regressions) nalgebra's SymmetricEigen leaves a residual of
+/// 1.2e-5; `symmetric_eigen` must be orthonormal and reproduce H to rounding, and the TRS value
+/// must equal gᵀe + ½eᵀHe at its own argmax (an oracle independent of the decomposition).
+#[test]
+fn symmetric_eigen_is_accurate_on_a_near_degenerate_spectrum() {
+    let h = DMatrix::from_row_slice(
+        3,
+        3,
+        &[
+            0.4051296591632871,
+            -1.1774256866706176,
+            0.00027077598529112734,
+            -1.1774256866706176,
+            -1.7766201249342812,
+            -0.00011825735074866284,
+            0.00027077598529112734,
+            -0.00011825735074866284,
+            0.9198439675245483,
+        ],
+    );
+    let e = sam_sharpness::symmetric_eigen(&h);
+    let v = &e.eigenvectors;
+    let resid = (&h * v - v * DMatrix::from_diagonal(&e.eigenvalues)).norm();
+    let orth = (v.transpose() * v - DMatrix::<f64>::identity(3, 3)).norm();
+    assert!(
+        resid < 1e-14 && orth < 1e-14,
+        "residual {resid:e}, orthogonality {orth:e}"
+    );
+    let g = [0.0, -0.8090918824863303, 0.0];
+    let s = second_order(&g, &h, 1.0).unwrap();
+    let x = DVector::from_column_slice(&s.argmax);
+    let direct = DVector::from_column_slice(&g).dot(&x) + 0.5 * x.dot(&(&h * &x));
+    assert!(
+        (s.value - direct).abs() < 1e-13,
+        "TRS value {} vs its argmax's {direct}",
+        s.value
+    );
+    // the true maximum (mpmath, 60 digits, secular equation): 0.86120200038884278
+    assert!(
+        (s.value - 0.861_202_000_388_842_8).abs() < 1e-12,
+        "{}",
+        s.value
+    );
+}
