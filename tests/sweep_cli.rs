@@ -532,6 +532,13 @@ fn emitted_scripts_match_their_golden_files() {
             golden.display()
         );
     }
+    // DESIGN.md's contract: `emit k8s SPEC` alone prints a manifest (on the claim samlab-work)
+    let (code, k8s, err) = samlab(&["sweep", "emit", "k8s", spec]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        k8s.contains("claimName: \"samlab-work\"") && k8s.contains("completions: 5"),
+        "{k8s}"
+    );
     // the array covers exactly the plan's tasks (10 trials, 2 per task)
     let (_, slurm, _) = samlab(&["sweep", "emit", "slurm", spec]);
     assert!(slurm.contains("#SBATCH --array=0-4\n"), "{slurm}");

@@ -150,8 +150,8 @@ pub enum Engine {
         #[arg(long, default_value = "4Gi")]
         mem: String,
         /// The PersistentVolumeClaim holding the spec and the output, mounted at --mount (a
-        /// pod's own filesystem, and every result in it, is gone with the pod).
-        #[arg(long)]
+        /// pod's own filesystem, and every result in it, is gone with the pod); it must exist.
+        #[arg(long, default_value = "samlab-work")]
         pvc: String,
         /// Where the claim is mounted; also the pods' working folder.
         #[arg(long, default_value = "/work")]
