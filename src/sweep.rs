@@ -14,7 +14,7 @@ pub const COMMANDS: [&str; 2] = ["train", "diagnet"];
 
 /// Settings as a JSON object with the keys as written (the studies' jobs take them so).
 fn settings_json(s: &Settings) -> serde_json::Value {
-    serde_json::Value::Object(s.iter().map(|(k, v)| (k.clone(), v.json())).collect())
+    Value::object(s).into()
 }
 
 /// A study job's flat JSON settings as sweep settings.
@@ -117,10 +117,7 @@ fn train_output(
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?,
         timing: vec!["wall_s".into(), "cpu_s".into()],
-        attachments: vec![(
-            "params.f32".into(),
-            params.flat().iter().flat_map(|x| x.to_le_bytes()).collect(),
-        )],
+        attachments: vec![("params.f32".into(), params.to_le_bytes())],
     })
 }
 
@@ -133,12 +130,7 @@ fn job_output(o: sam_experiments::JobOutput) -> Result<Output, String> {
         timing: vec!["wall_s".into()],
         attachments: o
             .params
-            .map(|p| {
-                vec![(
-                    "params.f32".to_string(),
-                    p.flat().iter().flat_map(|x| x.to_le_bytes()).collect(),
-                )]
-            })
+            .map(|p| vec![("params.f32".to_string(), p.to_le_bytes())])
             .unwrap_or_default(),
     })
 }
@@ -477,17 +469,7 @@ impl SweepTrainer {
             ))
         };
         let bytes = std::fs::read(&path).map_err(|e| damaged(e.to_string()))?;
-        if bytes.len() % 4 != 0 {
-            return Err(damaged(format!(
-                "{} bytes is not a whole number of f32",
-                bytes.len()
-            )));
-        }
-        let flat: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        let params = sam_mnist::model::Params::from_flat(&sam_mnist::model::SIZES, flat)
+        let params = sam_mnist::model::Params::from_le_bytes(&sam_mnist::model::SIZES, &bytes)
             .map_err(|e| damaged(e.to_string()))?;
         Ok((r, Some(params)))
     }
@@ -543,17 +525,15 @@ impl sam_experiments::Trainer for SweepTrainer {
         let outs = sam_experiments::InProcess.train(phase, &todo, data, threads, progress)?;
         for (&k, out) in ph.to_run.iter().zip(&outs) {
             let c = &out.config;
-            let n_flipped = (c.label_noise > 0.0).then(|| {
-                let n = c.train_size.min(data.train_labels.len());
-                sam_mnist::train::flip_labels(
-                    &data.train_labels[..n],
-                    c.label_noise,
-                    10,
-                    c.noise_seed,
-                )
-                .1
-                .len()
-            });
+            // the flips `samlab train` reports, from the same sample sets (built only when
+            // there is label noise)
+            let n_flipped = if c.label_noise > 0.0 {
+                sam_mnist::train::SampleSets::for_config(data, c)?
+                    .noise
+                    .map(|n| n.flipped.len())
+            } else {
+                None
+            };
             let summary = cli::train::Summary::of(c, &out.rows, n_flipped)
                 .map_err(|e| fail(cli::error_chain(&e)))?;
             let output = train_output(&summary, &out.rows, &out.params).map_err(fail)?;

@@ -96,6 +96,33 @@ impl Params {
             data,
         })
     }
+    /// The flat vector as little-endian f32 bytes (the JAX anchors' and the sweep trials'
+    /// weight files).
+    ///
+    /// ```
+    /// use sam_mnist::model::Params;
+    /// let p = Params::init(&[3, 2], 1);
+    /// assert_eq!(Params::from_le_bytes(&[3, 2], &p.to_le_bytes()).unwrap(), p);
+    /// assert!(Params::from_le_bytes(&[3, 2], &[0; 5]).is_err()); // not whole f32s
+    /// ```
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        self.data.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+    /// Parameters from little-endian f32 bytes ([`Params::to_le_bytes`]), checked against the
+    /// widths (a length that is not a whole number of f32 is an error).
+    pub fn from_le_bytes(sizes: &[usize], bytes: &[u8]) -> Result<Self> {
+        if !bytes.len().is_multiple_of(4) {
+            return Err(MnistError::Shape(format!(
+                "{} bytes is not a whole number of f32 weights",
+                bytes.len()
+            )));
+        }
+        let flat = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Self::from_flat(sizes, flat)
+    }
     /// Layer widths.
     pub fn sizes(&self) -> &[usize] {
         &self.sizes

@@ -824,14 +824,10 @@ pub fn load_replay(dir: &std::path::Path, train_size: usize) -> Result<Replay> {
             ),
         ));
     }
-    let flat: Vec<f32> = raw
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    if let Some(i) = flat.iter().position(|w| !w.is_finite()) {
+    let init = Params::from_le_bytes(&SIZES, &raw)?;
+    if let Some(i) = init.flat().iter().position(|w| !w.is_finite()) {
         return Err(bad(&ipath, format!("weight {i} is not finite")));
     }
-    let init = Params::from_flat(&SIZES, flat)?;
     let (ppath, perms) = read("perms.u32")?;
     let idx: Vec<usize> = perms
         .chunks_exact(4)

@@ -68,6 +68,21 @@ impl Value {
         }
     }
 
+    /// Settings as a JSON object, keys as written (a trial file's `settings`).
+    ///
+    /// ```
+    /// use sam_sweep::spec::Value;
+    /// let mut s = sam_sweep::Settings::new();
+    /// s.insert("seed".into(), Value::Int(3));
+    /// assert_eq!(serde_json::Value::Object(Value::object(&s)), serde_json::json!({"seed": 3}));
+    /// ```
+    pub fn object(settings: &crate::Settings) -> serde_json::Map<String, serde_json::Value> {
+        settings
+            .iter()
+            .map(|(k, v)| (k.clone(), v.json()))
+            .collect()
+    }
+
     fn from_toml(key: &str, v: &toml::Value, file: &Path) -> Result<Self> {
         let bad = |what: &str| SweepError::Spec {
             path: file.to_path_buf(),

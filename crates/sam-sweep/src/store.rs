@@ -106,11 +106,7 @@ impl Store {
         let r = Record {
             id: trial.id.clone(),
             command: command.into(),
-            settings: trial
-                .settings
-                .iter()
-                .map(|(k, v)| (k.clone(), v.json()))
-                .collect(),
+            settings: crate::spec::Value::object(&trial.settings),
             config: trial.config.clone(),
             summary: out.summary,
             rows: out.rows,
